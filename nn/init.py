@@ -1,0 +1,58 @@
+"""Random generators and weight initialization: randomness always comes in as an argument."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """Turn a seed or a Generator into a Generator; NumPy's global random state is never used.
+
+    Args:
+        rng: a `numpy.random.Generator` (used as is), an int seed, or None for fresh entropy.
+
+    Example:
+        >>> as_rng(0).integers(10)
+        8
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
+
+
+def float_dtype(dtype: DTypeLike) -> np.dtype:
+    """`dtype` as a NumPy floating dtype, or a TypeError."""
+    dt = np.dtype(dtype)
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"dtype must be a floating type such as float32 or float64, got {dt}")
+    return dt
+
+
+def init_weight(
+    rng: np.random.Generator, n_in: int, n_out: int, std: float | str, dtype: DTypeLike
+) -> NDArray[np.floating]:
+    """A `(n_in, n_out)` weight matrix drawn from a normal distribution.
+
+    Args:
+        rng: the generator to draw from.
+        n_in: inputs of the layer.
+        n_out: outputs of the layer.
+        std: the standard deviation, or `"he"` (`sqrt(2 / n_in)`, for ReLU) or
+            `"xavier"` (`sqrt(1 / n_in)`, for sigmoid).
+        dtype: a float dtype.
+    """
+    if isinstance(std, str):
+        scales = {"he": 2.0, "xavier": 1.0}
+        if std not in scales:
+            raise ValueError(f"weight_init_std must be a number, 'he' or 'xavier', got {std!r}")
+        std = np.sqrt(scales[std] / n_in)
+    elif not std > 0:
+        raise ValueError(f"weight_init_std must be positive, got {std!r}")
+    w = rng.standard_normal((n_in, n_out), dtype=float_dtype(dtype))
+    w *= std
+    return w

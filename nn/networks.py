@@ -1,0 +1,224 @@
+"""Networks: layers in an `OrderedDict`, a loss layer at the end, parameters under one name each."""
+
+from __future__ import annotations
+
+import numbers
+from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from nn.gradient import numerical_gradient
+from nn.init import as_rng, float_dtype, init_weight
+from nn.layers import Affine, Layer, MSELoss, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
+
+ACTIVATIONS: dict[str, type[Layer]] = {"relu": Relu, "sigmoid": Sigmoid}
+LOSSES: dict[str, type[Layer]] = {
+    "softmax": SoftmaxWithLoss,
+    "sigmoid": SigmoidWithLoss,
+    "mse": MSELoss,
+}
+
+
+class Parameters(MutableMapping):
+    """The network's parameters by name (`W1`, `b1`, ...), backed by the layers' own arrays.
+
+    There is one copy of each array: reading gives the array the layer computes with, and
+    assigning copies the new values into it (same shape required), so layers never drift.
+    """
+
+    def __init__(self, layers: OrderedDict[str, Layer]) -> None:
+        self._slots: dict[str, tuple[Layer, str]] = {}
+        for number, layer in enumerate((ly for ly in layers.values() if ly.params), start=1):
+            for key in layer.params:
+                self._slots[f"{key}{number}"] = (layer, key)
+
+    def __getitem__(self, name: str) -> NDArray:
+        if name not in self._slots:
+            raise KeyError(f"no parameter {name!r}; the parameters are {list(self._slots)}")
+        layer, key = self._slots[name]
+        return getattr(layer, key)
+
+    def __setitem__(self, name: str, value: ArrayLike) -> None:
+        current = self[name]
+        value = np.asarray(value)
+        if value.shape != current.shape:
+            raise ValueError(
+                f"{name} has shape {current.shape}, got an array of shape {value.shape}"
+            )
+        np.copyto(current, value, casting="same_kind")
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("parameters cannot be deleted from a network")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}: {self[k].shape}" for k in self)
+        return f"Parameters({shapes})"
+
+
+# --8<-- [start:network]
+class Network:
+    """Layers applied in order, then a loss layer: the shared half of every network here."""
+
+    def __init__(self, layers: OrderedDict[str, Layer], last_layer: Layer) -> None:
+        self.layers = layers
+        self.last_layer = last_layer
+        self.params = Parameters(layers)
+
+    def predict(self, x: ArrayLike) -> NDArray:
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x: ArrayLike, t: ArrayLike) -> float:
+        return self.last_layer.forward(self.predict(x), t)
+
+    def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
+        if not hasattr(self.last_layer, "classify"):
+            raise TypeError(f"accuracy needs a classifier; this network ends in {self.last_layer}")
+        y = self.last_layer.classify(self.predict(x))
+        t = np.asarray(t)
+        if t.ndim == 2 and t.shape[1] > 1:  # one-hot
+            t = t.argmax(axis=1)
+        return float(np.mean(y == t.reshape(len(y))))
+
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
+        # forward
+        self.loss(x, t)
+        # backward: from the loss back to the first layer, in reverse order
+        dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        return self.grads
+
+    # --8<-- [end:network]
+
+    @property
+    def grads(self) -> dict[str, NDArray]:
+        """The gradients of the last `gradient` call, under the parameters' names."""
+        return {
+            name: getattr(layer, "d" + key) for name, (layer, key) in self.params._slots.items()
+        }
+
+    def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
+        """The same gradients by central differences: slow, for checking `gradient`."""
+        return {
+            name: numerical_gradient(lambda _: self.loss(x, t), param)
+            for name, param in self.params.items()
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({' -> '.join(self.layers)} -> {type(self.last_layer).__name__})"
+        )
+
+
+# --8<-- [start:two_layer_net]
+class TwoLayerNet(Network):
+    """Affine -> ReLU -> Affine -> Softmax-with-Loss, as in the book.
+
+    Args:
+        input_size: features per sample, e.g. 784 for a flattened 28 x 28 image.
+        hidden_size: units in the hidden layer.
+        output_size: classes.
+        weight_init_std: standard deviation of the initial weights, or "he" / "xavier".
+        rng: a `numpy.random.Generator` or an int seed; the same seed gives the same network.
+        dtype: float64 (default) or float32.
+
+    Example:
+        >>> net = TwoLayerNet(784, 50, 10, rng=0)
+        >>> net.params["W1"].shape, net.params["b2"].shape
+        ((784, 50), (10,))
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        weight_init_std: float | str = 0.01,
+        rng: np.random.Generator | int | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        rng, dtype = as_rng(rng), float_dtype(dtype)
+        _check_sizes(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
+        W1 = init_weight(rng, input_size, hidden_size, weight_init_std, dtype)
+        W2 = init_weight(rng, hidden_size, output_size, weight_init_std, dtype)
+        layers = OrderedDict()
+        # The first layer's input is the data: no gradient needed for it (input_grad=False).
+        layers["Affine1"] = Affine(W1, np.zeros(hidden_size, dtype), input_grad=False)
+        layers["Relu1"] = Relu()
+        layers["Affine2"] = Affine(W2, np.zeros(output_size, dtype))
+        super().__init__(layers, SoftmaxWithLoss())
+
+
+# --8<-- [end:two_layer_net]
+
+
+class MultiLayerNet(Network):
+    """Affine layers with an activation between each pair, and a loss layer at the end.
+
+    Args:
+        input_size: features per sample.
+        hidden_sizes: units of each hidden layer, e.g. `[3, 3]`.
+        output_size: output units.
+        activation: `"relu"` or `"sigmoid"`, or one name per hidden layer.
+        weight_init_std: a standard deviation, `"he"` or `"xavier"`.
+        rng: a `numpy.random.Generator` or an int seed.
+        dtype: float64 (default) or float32.
+        loss: `"softmax"` (classes), `"sigmoid"` (one 0/1 unit) or `"mse"` (regression).
+
+    Example:
+        >>> MultiLayerNet(2, [3, 3], 2, activation=["relu", "sigmoid"], rng=0)
+        MultiLayerNet(Affine1 -> Relu1 -> Affine2 -> Sigmoid2 -> Affine3 -> SoftmaxWithLoss)
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        output_size: int,
+        activation: str | Sequence[str] = "relu",
+        weight_init_std: float | str = "he",
+        rng: np.random.Generator | int | None = None,
+        dtype: DTypeLike = np.float64,
+        loss: str = "softmax",
+    ) -> None:
+        rng, dtype = as_rng(rng), float_dtype(dtype)
+        hidden_sizes = list(hidden_sizes)
+        _check_sizes(input_size=input_size, output_size=output_size)
+        _check_sizes(**{f"hidden_sizes[{i}]": n for i, n in enumerate(hidden_sizes)})
+        names = (
+            [activation] * len(hidden_sizes) if isinstance(activation, str) else list(activation)
+        )
+        if len(names) != len(hidden_sizes):
+            raise ValueError(
+                f"got {len(names)} activations for {len(hidden_sizes)} hidden layers: {names}"
+            )
+        for i, name in enumerate(names):
+            if name not in ACTIVATIONS:  # compared by value (==), never by identity (is)
+                raise ValueError(f"activation {i} is {name!r}; choose one of {list(ACTIVATIONS)}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss is {loss!r}; choose one of {list(LOSSES)}")
+        sizes = [input_size, *hidden_sizes, output_size]
+        layers = OrderedDict()
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+            W = init_weight(rng, n_in, n_out, weight_init_std, dtype)
+            layers[f"Affine{i}"] = Affine(W, np.zeros(n_out, dtype), input_grad=i > 1)
+            if i <= len(names):
+                layer = ACTIVATIONS[names[i - 1]]()
+                layers[f"{type(layer).__name__}{i}"] = layer
+        super().__init__(layers, LOSSES[loss]())
+
+
+def _check_sizes(**sizes: int) -> None:
+    for name, n in sizes.items():
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {n!r}")
