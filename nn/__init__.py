@@ -19,8 +19,8 @@ from nn.functions import (
 from nn.gradient import gradient_check, numerical_gradient, rel_error
 from nn.init import as_rng, init_weight
 from nn.layers import (
-    Affine,
     AddLayer,
+    Affine,
     Layer,
     MSELoss,
     MulLayer,

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 def numerical_gradient(
     f: Callable[[NDArray], float], x: NDArray[np.floating], h: float = 1e-5
 ) -> NDArray[np.floating]:
-    """Central-difference gradient `(f(x + h) - f(x - h)) / 2h` of `f` at `x`, one element at a time.
+    """Central-difference gradient `(f(x + h) - f(x - h)) / 2h` of `f`, one element at a time.
 
     `x` is nudged in place so that a closure such as `lambda _: net.loss(x, t)`, which reads
     the network's own weight array, sees the change; every element is restored exactly.

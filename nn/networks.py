@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping, Sequence
@@ -209,7 +210,7 @@ class MultiLayerNet(Network):
             raise ValueError(f"loss is {loss!r}; choose one of {list(LOSSES)}")
         sizes = [input_size, *hidden_sizes, output_size]
         layers = OrderedDict()
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
             W = init_weight(rng, n_in, n_out, weight_init_std, dtype)
             layers[f"Affine{i}"] = Affine(W, np.zeros(n_out, dtype), input_grad=i > 1)
             if i <= len(names):
