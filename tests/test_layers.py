@@ -1,0 +1,289 @@
+import numpy as np
+import pytest
+
+from nn import (
+    Affine,
+    AddLayer,
+    MSELoss,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    SigmoidWithLoss,
+    SoftmaxWithLoss,
+    numerical_gradient,
+    rel_error,
+    softmax,
+)
+from tests.helpers import check_layer
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261123)
+
+
+# -- the worked examples -------------------------------------------------------------------
+
+
+def test_apple_example():
+    apple, apple_num, tax = 100, 2, 1.1
+    mul_apple, mul_tax = MulLayer(), MulLayer()
+    price = mul_tax.forward(mul_apple.forward(apple, apple_num), tax)
+    dapple_price, dtax = mul_tax.backward(1)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    assert price == pytest.approx(220)
+    assert (dapple, dapple_num, dtax) == pytest.approx((2.2, 110, 200))
+
+
+def test_apple_orange_example():
+    apple, apple_num, orange, orange_num, tax = 100, 2, 150, 3, 1.1
+    mul_apple, mul_orange, add, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
+    apple_price = mul_apple.forward(apple, apple_num)
+    orange_price = mul_orange.forward(orange, orange_num)
+    price = mul_tax.forward(add.forward(apple_price, orange_price), tax)
+    dall, dtax = mul_tax.backward(1)
+    dapple_price, dorange_price = add.backward(dall)
+    dorange, dorange_num = mul_orange.backward(dorange_price)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    assert price == pytest.approx(715)
+    assert (dapple_num, dapple, dorange, dorange_num, dtax) == pytest.approx(
+        (110, 2.2, 3.3, 165, 650)
+    )
+
+
+# -- gradients against central differences, float64 ---------------------------------------
+
+
+def test_mul_and_add_gradients_with_arrays_and_broadcasting(rng):
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    for layer in (MulLayer(), AddLayer()):
+        g = rng.standard_normal((4, 3))
+        layer.forward(x, y)
+        dx, dy = layer.backward(g)
+        assert dx.shape == x.shape and dy.shape == y.shape
+
+        def loss_x(_, layer=layer, g=g):
+            return float(np.sum(layer.forward(x, y) * g))
+
+        assert rel_error(dx, numerical_gradient(loss_x, x)) < 1e-7
+        assert rel_error(dy, numerical_gradient(loss_x, y)) < 1e-7
+
+
+def test_relu_gradient(rng):
+    x = rng.standard_normal((5, 4))
+    x[np.abs(x) < 0.01] = 0.5  # keep away from the kink, where differences are meaningless
+    check_layer(Relu(), x, rng)
+
+
+def test_relu_gradient_at_zero_is_zero():
+    layer = Relu()
+    layer.forward(np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(layer.backward(np.array([3.0, -3.0])), [0.0, 0.0])
+
+
+def test_sigmoid_gradient(rng):
+    check_layer(Sigmoid(), rng.standard_normal((5, 4)), rng)  # unsaturated: well conditioned
+
+
+def test_affine_gradients(rng):
+    layer = Affine(rng.standard_normal((6, 3)), rng.standard_normal(3))
+    errors = check_layer(layer, rng.standard_normal((4, 6)), rng)
+    assert set(errors) == {"x", "W", "b"}
+
+
+def test_affine_flattens_images_and_returns_dx_in_their_shape(rng):
+    layer = Affine(rng.standard_normal((2 * 3 * 3, 5)), np.zeros(5))
+    x = rng.standard_normal((4, 2, 3, 3))
+    out = layer.forward(x)
+    assert out.shape == (4, 5)
+    assert layer.backward(np.ones((4, 5))).shape == x.shape
+    check_layer(layer, x, rng)
+
+
+def test_affine_db_sums_over_the_batch(rng):
+    layer = Affine(rng.standard_normal((3, 2)), np.zeros(2))
+    layer.forward(rng.standard_normal((5, 3)))
+    dout = rng.standard_normal((5, 2))
+    layer.backward(dout)
+    np.testing.assert_allclose(layer.db, dout.sum(axis=0))
+
+
+def test_affine_without_input_grad_skips_dx(rng):
+    layer = Affine(rng.standard_normal((3, 2)), np.zeros(2), input_grad=False)
+    layer.forward(rng.standard_normal((5, 3)))
+    assert layer.backward(np.ones((5, 2))) is None
+    assert layer.dW.shape == (3, 2)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_softmax_with_loss_gradient(rng, one_hot):
+    x = rng.standard_normal((5, 4))  # moderate scores: no probability near 0 or 1
+    t = rng.integers(0, 4, 5)
+    if one_hot:
+        t = np.eye(4)[t]
+    layer = SoftmaxWithLoss()
+    layer.forward(x, t)
+    dx = layer.backward()
+    assert rel_error(dx, numerical_gradient(lambda _: layer.forward(x, t), x)) < 1e-7
+    labels = t.argmax(axis=1) if one_hot else t
+    np.testing.assert_allclose(dx, (softmax(x) - np.eye(4)[labels]) / 5)
+    layer.forward(x, t)  # the numerical gradient left the layer at a nudged x
+    np.testing.assert_allclose(layer.backward(2.0), 2 * dx)
+
+
+def test_softmax_with_loss_is_finite_for_huge_logits():
+    layer = SoftmaxWithLoss()
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss = layer.forward(np.array([[1e4, -1e4], [-1e4, 1e4]]), np.array([1, 1]))
+    assert loss == pytest.approx(1e4)  # half the batch is off by 2e4
+
+
+def test_sigmoid_with_loss_gradient(rng):
+    x = rng.standard_normal((6, 1))
+    t = rng.integers(0, 2, 6)
+    layer = SigmoidWithLoss()
+    layer.forward(x, t)
+    dx = layer.backward()
+    assert dx.shape == x.shape
+    assert rel_error(dx, numerical_gradient(lambda _: layer.forward(x, t), x)) < 1e-7
+
+
+def test_mse_loss_gradient_and_no_broadcasting_trap(rng):
+    y = rng.standard_normal((6, 1))
+    t = rng.standard_normal(6)  # (N,) targets for (N, 1) outputs: reshaped, not broadcast to (N, N)
+    layer = MSELoss()
+    assert layer.forward(y, t) == pytest.approx(np.mean((y[:, 0] - t) ** 2))
+    dx = layer.backward()
+    assert rel_error(dx, numerical_gradient(lambda _: layer.forward(y, t), y)) < 1e-7
+
+
+# -- nothing is written into the caller's arrays -------------------------------------------
+
+
+def _layers_and_inputs(rng):
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    return [
+        (Relu(), rng.standard_normal((3, 4))),
+        (Sigmoid(), rng.standard_normal((3, 4))),
+        (Affine(W, b), rng.standard_normal((3, 4))),
+    ]
+
+
+def test_no_backward_modifies_dout(rng):
+    for layer, x in _layers_and_inputs(rng):
+        x_before = x.copy()
+        out = layer.forward(x)
+        dout = rng.standard_normal(out.shape)
+        dout_before = dout.copy()
+        dx = layer.backward(dout)
+        assert dx is not dout, type(layer).__name__
+        np.testing.assert_array_equal(dout, dout_before, err_msg=type(layer).__name__)
+        np.testing.assert_array_equal(x, x_before, err_msg=type(layer).__name__)
+    for layer in (MulLayer(), AddLayer()):
+        x, y, dout = (rng.standard_normal(3) for _ in range(3))
+        before = dout.copy()
+        layer.forward(x, y)
+        dx, dy = layer.backward(dout)
+        np.testing.assert_array_equal(dout, before)
+        # AddLayer may pass dout through; the book's test is that nothing was edited in place.
+
+
+def test_loss_layers_leave_inputs_alone(rng):
+    x = rng.standard_normal((4, 3))
+    t = np.array([0, 1, 2, 0])
+    x_before, t_before = x.copy(), t.copy()
+    layer = SoftmaxWithLoss()
+    layer.forward(x, t)
+    layer.backward()
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(t, t_before)
+
+
+# -- dtype ---------------------------------------------------------------------------------
+
+
+def test_float32_stays_float32_through_every_layer(rng):
+    f32 = np.float32
+    x = rng.standard_normal((3, 4)).astype(f32)
+    for layer, _ in _layers_and_inputs(rng):
+        if isinstance(layer, Affine):
+            layer = Affine(layer.W.astype(f32), layer.b.astype(f32))
+        out = layer.forward(x)
+        assert out.dtype == f32, type(layer).__name__
+        assert layer.backward(np.ones_like(out)).dtype == f32, type(layer).__name__
+    for loss_layer, t in ((SoftmaxWithLoss(), [0, 1, 2]), (MSELoss(), np.zeros((3, 4)))):
+        loss_layer.forward(x, t)
+        assert loss_layer.backward().dtype == f32
+    sig = SigmoidWithLoss()
+    sig.forward(x[:, :1], [0, 1, 1])
+    assert sig.backward().dtype == f32
+
+
+def test_affine_computes_in_its_weights_dtype():
+    layer = Affine(np.ones((2, 2), np.float32), np.zeros(2, np.float32))
+    assert layer.forward(np.ones((1, 2), np.uint8)).dtype == np.float32
+
+
+# -- clear errors --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layer", [Relu(), Sigmoid(), Affine(np.ones((2, 2)), np.zeros(2)), MulLayer(), AddLayer()]
+)
+def test_backward_before_forward(layer):
+    with pytest.raises(ValueError, match="backward called before forward"):
+        layer.backward(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("layer", [SoftmaxWithLoss(), SigmoidWithLoss(), MSELoss()])
+def test_loss_backward_before_forward(layer):
+    with pytest.raises(ValueError, match="backward called before forward"):
+        layer.backward()
+
+
+def test_dout_of_the_wrong_shape():
+    layer = Relu()
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\), got \(3, 2\)"):
+        layer.backward(np.ones((3, 2)))
+
+
+def test_affine_shape_mismatch_names_both_shapes():
+    layer = Affine(np.ones((4, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"\(N, 4\).*W of shape \(4, 3\).*x of shape \(2, 5\)"):
+        layer.forward(np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"W \(4, 3\) and b \(4,\)"):
+        Affine(np.ones((4, 3)), np.zeros(4))
+    with pytest.raises(TypeError, match="float dtype"):
+        Affine(np.ones((4, 3), np.float32), np.zeros(3))
+
+
+def test_softmax_with_loss_rejects_bad_targets():
+    layer = SoftmaxWithLoss()
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="label 5 is out of range for 3 classes"):
+        layer.forward(x, [0, 5])
+    with pytest.raises(ValueError, match="label -1 is out of range"):
+        layer.forward(x, [0, -1])
+    with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(2, 3\).*got shape \(3,\)"):
+        layer.forward(x, [0, 1, 2])
+    with pytest.raises(ValueError, match="one 1 per row"):
+        layer.forward(x, [[1, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match=r"scores of shape \(N, C\), got \(3,\)"):
+        layer.forward(np.zeros(3), [0])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layer", [SoftmaxWithLoss(), SigmoidWithLoss(), MSELoss()])
+def test_loss_layers_reject_nan_and_inf(layer, bad):
+    x = np.zeros((2, 1))
+    x[1, 0] = bad
+    with pytest.raises(ValueError, match=r"x must be finite, but x\[1, 0\] = "):
+        layer.forward(x, [0, 0])
+
+
+def test_sigmoid_with_loss_rejects_targets_out_of_range():
+    with pytest.raises(ValueError, match=r"\[0, 1\], got 2"):
+        SigmoidWithLoss().forward(np.zeros((2, 1)), [0, 2])
+    with pytest.raises(ValueError, match=r"shape of x \(2, 1\), got \(3,\)"):
+        SigmoidWithLoss().forward(np.zeros((2, 1)), [0, 1, 1])

@@ -1,0 +1,157 @@
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+from nn import MultiLayerNet, Parameters, TwoLayerNet, gradient_check, numerical_gradient
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(7)
+    return rng.standard_normal((6, 5)), rng.integers(0, 3, 6)
+
+
+def test_two_layer_net_has_the_books_structure():
+    net = TwoLayerNet(784, 50, 10, rng=0)
+    assert list(net.params) == ["W1", "b1", "W2", "b2"]
+    assert [p.shape for p in net.params.values()] == [(784, 50), (50,), (50, 10), (10,)]
+    assert isinstance(net.layers, OrderedDict)
+    assert list(net.layers) == ["Affine1", "Relu1", "Affine2"]
+    assert np.all(net.params["b1"] == 0)
+    assert net.params["W1"].std() == pytest.approx(0.01, rel=0.02)
+
+
+def test_two_layer_net_backprop_equals_numerical_gradient(batch):
+    x, t = batch
+    net = TwoLayerNet(5, 4, 3, weight_init_std=0.5, rng=1)
+    backprop = net.gradient(x, t)
+    numeric = net.numerical_gradient(x, t)
+    assert set(backprop) == set(numeric) == {"W1", "b1", "W2", "b2"}
+    for name in backprop:
+        np.testing.assert_allclose(backprop[name], numeric[name], rtol=1e-6, atol=1e-9)
+    errors = gradient_check(net, x, t)
+    assert max(errors.values()) < 1e-7, errors
+
+
+@pytest.mark.parametrize("loss", ["softmax", "sigmoid", "mse"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", ["relu", "sigmoid"]])
+def test_multi_layer_net_gradient_check(batch, loss, activation):
+    x, t = batch
+    out = 3 if loss == "softmax" else 1
+    if loss == "sigmoid":
+        t = t % 2
+    if loss == "mse":
+        t = np.sin(x[:, :1])
+    net = MultiLayerNet(5, [4, 4], out, activation=activation, loss=loss, rng=2)
+    errors = gradient_check(net, x, t)
+    assert set(errors) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+    # Through two sigmoids some first-layer gradients are ~1e-5, where the central difference's
+    # rounding error (~1e-11) alone is a relative 1e-6: elementwise, that is the floor.
+    assert max(errors.values()) < 1e-6, errors
+    assert np.median(list(errors.values())) < 1e-7, errors
+
+
+def test_three_layer_example_is_one_call():
+    net = MultiLayerNet(2, [3, 3], 2, activation=["relu", "sigmoid"], rng=0)
+    kinds = [type(layer).__name__ for layer in net.layers.values()]
+    assert kinds == ["Affine", "Relu", "Affine", "Sigmoid", "Affine"]
+
+
+def test_activation_names_are_compared_by_value():
+    # A string built at run time is equal to, but not the same object as, the literal "relu":
+    # code that tests `name is "relu"` silently picks the wrong branch for it.
+    name = "".join(["re", "lu"])
+    net = MultiLayerNet(2, [3], 2, activation=name, rng=0)
+    assert type(net.layers["Relu1"]).__name__ == "Relu"
+
+
+def test_same_seed_same_network_and_global_state_untouched():
+    state = np.random.get_state()[1].copy()
+    a, b = TwoLayerNet(4, 3, 2, rng=42), TwoLayerNet(4, 3, 2, rng=42)
+    c = TwoLayerNet(4, 3, 2, rng=np.random.default_rng(42))
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+        np.testing.assert_array_equal(a.params[name], c.params[name])
+    assert not np.array_equal(a.params["W1"], TwoLayerNet(4, 3, 2, rng=43).params["W1"])
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_step_keeps_dtype(batch, dtype):
+    x, t = batch
+    net = TwoLayerNet(5, 4, 3, rng=0, dtype=dtype)
+    grads = net.gradient(x.astype(dtype), t)
+    for name, g in grads.items():
+        assert g.dtype == dtype, name
+        net.params[name] -= 0.1 * g
+        assert net.params[name].dtype == dtype, name
+
+
+def test_parameters_are_one_copy_with_the_layers():
+    net = TwoLayerNet(3, 2, 2, rng=0)
+    layer = net.layers["Affine1"]
+    assert net.params["W1"] is layer.W
+    net.params["W1"] = np.ones((3, 2))  # assignment copies into the layer's array
+    assert net.params["W1"] is layer.W and np.all(layer.W == 1)
+    with pytest.raises(ValueError, match=r"W1 has shape \(3, 2\), got an array of shape \(2, 3\)"):
+        net.params["W1"] = np.ones((2, 3))
+    with pytest.raises(KeyError, match="W9"):
+        net.params["W9"]
+    with pytest.raises(TypeError):
+        del net.params["W1"]
+    assert isinstance(net.params, Parameters)
+
+
+def test_learning_reduces_the_loss(batch):
+    x, t = batch
+    net = TwoLayerNet(5, 10, 3, weight_init_std=0.5, rng=3)
+    before = net.loss(x, t)
+    for _ in range(200):
+        for name, g in net.gradient(x, t).items():
+            net.params[name] -= 0.5 * g
+    assert net.loss(x, t) < before / 4
+    assert net.accuracy(x, t) == 1.0
+    assert net.accuracy(x, np.eye(3)[t]) == 1.0  # one-hot targets too
+
+
+def test_accuracy_of_a_one_unit_sigmoid_classifier():
+    net = MultiLayerNet(1, [2], 1, loss="sigmoid", rng=0)
+    x = np.array([[1.0], [-1.0]])
+    expected = (net.predict(x)[:, 0] > 0).astype(int)
+    assert net.accuracy(x, expected) == 1.0
+    with pytest.raises(TypeError, match="classifier"):
+        MultiLayerNet(1, [2], 1, loss="mse", rng=0).accuracy(x, x)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"activation": "tanh"}, ValueError, r"activation 0 is 'tanh'; choose one of \['relu'"),
+        ({"activation": ["relu"]}, ValueError, "got 1 activations for 2 hidden layers"),
+        ({"hidden_sizes": [3, 0]}, ValueError, r"hidden_sizes\[1\] must be a positive integer"),
+        ({"loss": "hinge"}, ValueError, "loss is 'hinge'"),
+        ({"weight_init_std": "lecun"}, ValueError, "'he' or 'xavier', got 'lecun'"),
+        ({"weight_init_std": -1.0}, ValueError, "must be positive"),
+        ({"rng": "seed"}, TypeError, "rng must be a numpy.random.Generator"),
+        ({"dtype": np.int32}, TypeError, "floating type"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(kwargs, error, message):
+    args = {"input_size": 2, "hidden_sizes": [3, 3], "output_size": 2, "rng": 0} | kwargs
+    with pytest.raises(error, match=message):
+        MultiLayerNet(**args)
+
+
+def test_two_layer_net_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 2.5"):
+        TwoLayerNet(4, 2.5, 3)
+
+
+def test_numerical_gradient_restores_its_input_and_rejects_non_float():
+    x = np.array([1.0, 2.0, 3.0])
+    before = x.copy()
+    np.testing.assert_allclose(numerical_gradient(lambda v: float(np.sum(v**3)), x), 3 * x**2)
+    np.testing.assert_array_equal(x, before)
+    with pytest.raises(TypeError, match="floating NumPy array"):
+        numerical_gradient(lambda v: 0.0, np.array([1, 2]))
