@@ -211,7 +211,8 @@ class Affine(Layer):
         return out
 
     def backward(self, dout: NDArray) -> NDArray | None:
-        x = self._cache(self.x, dout, (len(self.x), self.W.shape[1]) if self.x is not None else None)
+        out_shape = None if self.x is None else (len(self.x), self.W.shape[1])
+        x = self._cache(self.x, dout, out_shape)
         self.dW = x.T @ dout
         self.db = dout.sum(axis=0)  # b was added to every row, so its gradient sums them
         if not self.input_grad:

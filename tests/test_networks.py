@@ -67,14 +67,14 @@ def test_activation_names_are_compared_by_value():
 
 
 def test_same_seed_same_network_and_global_state_untouched():
-    state = np.random.get_state()[1].copy()
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 (checking it is untouched)
     a, b = TwoLayerNet(4, 3, 2, rng=42), TwoLayerNet(4, 3, 2, rng=42)
     c = TwoLayerNet(4, 3, 2, rng=np.random.default_rng(42))
     for name in a.params:
         np.testing.assert_array_equal(a.params[name], b.params[name])
         np.testing.assert_array_equal(a.params[name], c.params[name])
     assert not np.array_equal(a.params["W1"], TwoLayerNet(4, 3, 2, rng=43).params["W1"])
-    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -144,7 +144,7 @@ def test_bad_arguments_get_clear_errors(kwargs, error, message):
 
 
 def test_two_layer_net_rejects_bad_sizes():
-    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 2.5"):
+    with pytest.raises(ValueError, match=r"hidden_size must be a positive integer, got 2\.5"):
         TwoLayerNet(4, 2.5, 3)
 
 
