@@ -1,0 +1,12 @@
+"""Datasets as NumPy arrays: MNIST, shipped as a 10,000-digit subset or downloaded in full.
+
+Example:
+    >>> from nn.datasets import load_mnist
+    >>> (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
+    >>> x_train.shape
+    (8000, 1, 28, 28)
+"""
+
+from nn.datasets.mnist import load_mnist, one_hot, stratified_split
+
+__all__ = ["load_mnist", "one_hot", "stratified_split"]
