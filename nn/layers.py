@@ -6,6 +6,8 @@ and returns the gradient for the layer's input as a new array: it never writes i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -106,7 +108,7 @@ class AddLayer(Layer):
 class Relu(Layer):
     """ReLU layer `out = max(x, 0)`.
 
-    The gradient at exactly `x = 0` is defined as 0 (the mask is `x <= 0`).
+    The gradient at exactly `x = 0` is defined as 0 (the mask is `x > 0`).
 
     Example:
         >>> relu = Relu()
@@ -121,12 +123,14 @@ class Relu(Layer):
 
     def forward(self, x: ArrayLike) -> NDArray:
         x = as_float(x)
-        self.mask = x <= 0  # where the input was not positive, nothing flows back
-        return np.where(self.mask, 0, x)
+        self.mask = x > 0  # only where the input was positive does the gradient flow back
+        return np.maximum(x, 0.0)
 
     def backward(self, dout: NDArray) -> NDArray:
         mask = self._cache(self.mask, dout, getattr(self.mask, "shape", None))
-        return np.where(mask, 0, dout)  # a new array: the caller's dout is left alone
+        dx = dout * mask  # a new array: the caller's dout is left alone
+        dx += 0.0  # where dout < 0 the product is -0.0; adding +0.0 makes every zero print as 0.
+        return dx
 
 
 # --8<-- [end:relu]
@@ -199,7 +203,7 @@ class Affine(Layer):
     def forward(self, x: ArrayLike) -> NDArray:
         x = np.asarray(x)
         n_in = self.W.shape[0]
-        if x.ndim < 2 or int(np.prod(x.shape[1:])) != n_in:
+        if x.ndim < 2 or math.prod(x.shape[1:]) != n_in:
             raise ValueError(
                 f"Affine expects x of shape (N, {n_in}) or (N, ...) with {n_in} values per "
                 f"sample to match W of shape {self.W.shape}, got x of shape {x.shape}"
@@ -258,10 +262,10 @@ class SoftmaxWithLoss(_LossLayer):
         shifted = x - x.max(axis=1, keepdims=True)  # stable: exp() of values <= 0
         e = np.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
-        self.y = e / total
+        self.y = np.divide(e, total, out=e)  # reuse e's memory: it is not needed again
         # -log softmax(x)[t] = log(sum exp) - shifted[t]: no log of a 0 probability.
         picked = shifted[np.arange(len(self.t)), self.t]
-        self.loss = float(np.mean(np.log(total[:, 0]) - picked))
+        self.loss = float((np.log(total[:, 0]) - picked).sum()) / len(self.t)
         return self.loss
 
     def backward(self, dout: float = 1.0) -> NDArray:

@@ -43,6 +43,8 @@ class Parameters(MutableMapping):
 
     def __setitem__(self, name: str, value: ArrayLike) -> None:
         current = self[name]
+        if value is current:  # `params[k] -= g` already changed the array in place
+            return
         value = np.asarray(value)
         if value.shape != current.shape:
             raise ValueError(
