@@ -138,7 +138,9 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: `h <- decay * h + (1 - decay) * dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
+    """RMSprop: `h <- d * h + (1 - d) * dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
+
+    `d` is `decay_rate`: old squared gradients fade instead of piling up as in AdaGrad.
 
     Example:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}

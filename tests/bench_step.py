@@ -58,10 +58,9 @@ def bench(name, net, batch, repeats, rng):
             times[key].append(time.perf_counter() - start)
     step_ms = 1e3 * float(np.median(times["step"]))
     mm_ms = 1e3 * float(np.median(times["matmuls"]))
-    print(
-        f"{name:<28} step {step_ms:8.3f} ms   matmuls {mm_ms:8.3f} ms   ratio {step_ms / mm_ms:.3f}"
-    )
-    return step_ms / mm_ms
+    ratio = step_ms / mm_ms
+    print(f"{name:<28} step {step_ms:8.3f} ms   matmuls {mm_ms:8.3f} ms   ratio {ratio:.3f}")
+    return ratio
 
 
 def main() -> None:
