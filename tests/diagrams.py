@@ -1,0 +1,245 @@
+"""The tutorials' computational-graph diagrams, drawn from numbers that `nn` computes.
+
+    python -m tests.diagrams    # rewrite docs/diagrams/*.mmd from nn
+
+Pages include the files with `--8<-- "docs/diagrams/NAME.mmd"` inside a mermaid fence, and
+`tests/test_diagrams.py` fails when a committed file differs from what `nn` computes now.
+Each edge label reads `forward value ← gradient`: the value flows right, the gradient left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nn import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss, TwoLayerNet
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "diagrams"
+
+
+def fmt(v) -> str:
+    """A number or vector as a short label: 6 significant digits, floating-point noise dropped."""
+    if np.ndim(v):
+        return "[" + ", ".join(fmt(x) for x in np.ravel(v)) + "]"
+    return f"{float(v):.4g}" if abs(float(v)) < 1e4 else f"{float(v):.6g}"
+
+
+def shape(a) -> str:
+    return str(tuple(np.shape(a)))
+
+
+def edge(a: str, b: str, forward: str, backward: str) -> str:
+    return f'    {a} -- "{forward} ← {backward}" --> {b}'
+
+
+def apple() -> str:
+    mul_apple, mul_tax = MulLayer(), MulLayer()
+    apple_price = mul_apple.forward(100, 2)
+    price = mul_tax.forward(apple_price, 1.1)
+    dapple_price, dtax = mul_tax.backward(1)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    return "\n".join(
+        [
+            "graph LR",
+            '    apple(["apple"])',
+            '    num(["apple_num"])',
+            '    m1(("×")):::op',
+            '    m2(("×")):::op',
+            '    tax(["tax"])',
+            '    price(["price"])',
+            edge("apple", "m1", fmt(100), fmt(dapple)),
+            edge("num", "m1", fmt(2), fmt(dapple_num)),
+            edge("m1", "m2", fmt(apple_price), fmt(dapple_price)),
+            edge("tax", "m2", fmt(1.1), fmt(dtax)),
+            edge("m2", "price", fmt(price), fmt(1)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
+def apple_orange() -> str:
+    mul_apple, mul_orange, add, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
+    apple_price = mul_apple.forward(100, 2)
+    orange_price = mul_orange.forward(150, 3)
+    total = add.forward(apple_price, orange_price)
+    price = mul_tax.forward(total, 1.1)
+    dtotal, dtax = mul_tax.backward(1)
+    dapple_price, dorange_price = add.backward(dtotal)
+    dorange, dorange_num = mul_orange.backward(dorange_price)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    return "\n".join(
+        [
+            "graph LR",
+            '    apple(["apple"])',
+            '    num(["apple_num"])',
+            '    orange(["orange"])',
+            '    onum(["orange_num"])',
+            '    m1(("×")):::op',
+            '    m2(("×")):::op',
+            '    a1(("+")):::op',
+            '    m3(("×")):::op',
+            '    tax(["tax"])',
+            '    price(["price"])',
+            edge("apple", "m1", fmt(100), fmt(dapple)),
+            edge("num", "m1", fmt(2), fmt(dapple_num)),
+            edge("orange", "m2", fmt(150), fmt(dorange)),
+            edge("onum", "m2", fmt(3), fmt(dorange_num)),
+            edge("m1", "a1", fmt(apple_price), fmt(dapple_price)),
+            edge("m2", "a1", fmt(orange_price), fmt(dorange_price)),
+            edge("a1", "m3", fmt(total), fmt(dtotal)),
+            edge("tax", "m3", fmt(1.1), fmt(dtax)),
+            edge("m3", "price", fmt(price), fmt(1)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
+def relu() -> str:
+    layer = Relu()
+    x = np.array([2.0, -1.0])
+    y = layer.forward(x)
+    dout = np.array([1.5, 1.5])
+    dx = layer.backward(dout)
+    lines = ["graph LR"]
+    for i in range(2):
+        lines += [
+            f'    x{i}(["x = {fmt(x[i])}"])',
+            f'    r{i}(("ReLU")):::op',
+            f'    y{i}(["y"])',
+            edge(f"x{i}", f"r{i}", fmt(x[i]), fmt(dx[i])),
+            edge(f"r{i}", f"y{i}", fmt(y[i]), fmt(dout[i])),
+        ]
+    lines.append("    classDef op fill:#fff3e0,stroke:#e65100")
+    return "\n".join(lines)
+
+
+def sigmoid() -> str:
+    """y = 1 / (1 + exp(-x)) node by node at x = 1, with the book's four nodes."""
+    x, dy = 1.0, 1.0
+    a = -x  # "×(-1)" node
+    b = np.exp(a)  # "exp" node
+    c = 1.0 + b  # "+1" node
+    y = 1.0 / c  # "/" node
+    dc = dy * (-1.0 / c**2)  # d(1/c)/dc = -1/c^2 = -y^2
+    db = dc * 1.0  # + passes the gradient on
+    da = db * np.exp(a)  # d exp(a)/da = exp(a)
+    dx = da * -1.0  # d(-x)/dx = -1
+    layer = Sigmoid()
+    assert np.isclose(layer.forward(np.array([x]))[0], y)
+    assert np.isclose(layer.backward(np.array([dy]))[0], dx), "node-by-node must match Sigmoid"
+    return "\n".join(
+        [
+            "graph LR",
+            '    x(["x"])',
+            '    n1(("× −1")):::op',
+            '    n2(("exp")):::op',
+            '    n3(("+ 1")):::op',
+            '    n4(("/")):::op',
+            '    y(["y"])',
+            edge("x", "n1", fmt(x), fmt(dx)),
+            edge("n1", "n2", fmt(a), fmt(da)),
+            edge("n2", "n3", fmt(b), fmt(db)),
+            edge("n3", "n4", fmt(c), fmt(dc)),
+            edge("n4", "y", fmt(y), fmt(dy)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
+def affine() -> str:
+    rng = np.random.default_rng(0)
+    X, W, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), np.zeros(4)
+    layer = Affine(W, b)
+    Y = layer.forward(X)
+    dX = layer.backward(np.ones_like(Y))
+    return "\n".join(
+        [
+            "graph LR",
+            '    X(["X"])',
+            '    W(["W"])',
+            '    b(["b"])',
+            '    dot(("dot")):::op',
+            '    add(("+")):::op',
+            '    Y(["Y"])',
+            edge("X", "dot", shape(X), "dY·Wᵀ " + shape(dX)),
+            edge("W", "dot", shape(W), "Xᵀ·dY " + shape(layer.dW)),
+            edge("dot", "add", shape(Y), "dY " + shape(Y)),
+            edge("b", "add", shape(b), "sum(dY, axis=0) " + shape(layer.db)),
+            edge("add", "Y", shape(Y), "dY " + shape(Y)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
+def softmax_with_loss() -> str:
+    a, t = np.array([[0.3, 2.9, 4.0]]), np.array([2])
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(a, t)
+    da = layer.backward()
+    return "\n".join(
+        [
+            "graph LR",
+            '    a(["scores a"])',
+            '    sm(("Softmax")):::op',
+            '    ce(("Cross Entropy<br/>Error")):::op',
+            '    t(["t = 2"])',
+            '    L(["L"])',
+            edge("a", "sm", fmt(a), fmt(da)),
+            edge("sm", "ce", fmt(layer.y), "y − t"),
+            "    t --> ce",
+            edge("ce", "L", fmt(loss), fmt(1)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
+def two_layer_net() -> str:
+    net = TwoLayerNet(784, 50, 10, rng=0)
+    x = np.zeros((100, 784))
+    t = np.zeros(100, dtype=int)
+    h1 = net.layers["Affine1"].forward(x)
+    h2 = net.layers["Relu1"].forward(h1)
+    scores = net.layers["Affine2"].forward(h2)
+    net.gradient(x, t)
+    return "\n".join(
+        [
+            "graph LR",
+            '    x(["x"])',
+            '    A1["Affine1<br/>W1 (784, 50), b1 (50,)"]:::op',
+            '    R1["Relu1"]:::op',
+            '    A2["Affine2<br/>W2 (50, 10), b2 (10,)"]:::op',
+            '    S["SoftmaxWithLoss"]:::op',
+            f'    t(["t {shape(t)}"])',
+            '    L(["L"])',
+            edge("x", "A1", shape(x), "not needed"),
+            edge("A1", "R1", shape(h1), shape(h1)),
+            edge("R1", "A2", shape(h2), shape(h2)),
+            edge("A2", "S", shape(scores), shape(scores)),
+            "    t --> S",
+            edge("S", "L", "scalar", "1"),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
+DIAGRAMS = {
+    "apple": apple,
+    "apple_orange": apple_orange,
+    "relu": relu,
+    "sigmoid": sigmoid,
+    "affine": affine,
+    "softmax_with_loss": softmax_with_loss,
+    "two_layer_net": two_layer_net,
+}
+
+
+def render(name: str) -> str:
+    return DIAGRAMS[name]() + "\n"
+
+
+if __name__ == "__main__":
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in DIAGRAMS:
+        (OUT / f"{name}.mmd").write_text(render(name), encoding="utf-8")
+        print(f"wrote {OUT / name}.mmd")
