@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from nn.plot import plot_decision_boundary, plot_fit, plot_history
+
+
+def test_history_puts_losses_left_and_metrics_right(tmp_path):
+    path = tmp_path / "h.png"
+    fig = plot_history(
+        {"train_loss": [1.0, 0.5], "train_acc": [0.5, 0.9], "test_acc": [0.4, 0.8]}, path
+    )
+    left, right = fig.axes
+    assert [line.get_label() for line in left.lines] == ["train_loss"]
+    assert [line.get_label() for line in right.lines] == ["train_acc", "test_acc"]
+    np.testing.assert_array_equal(right.lines[1].get_ydata(), [0.4, 0.8])
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="history is empty"):
+        plot_history({})
+
+
+def test_decision_boundary_colours_the_plane_by_the_prediction(tmp_path):
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    fig = plot_decision_boundary(
+        lambda p: (p[:, 0] > 0.5).astype(int), x, [0, 1, 0], tmp_path / "b.png"
+    )
+    assert (tmp_path / "b.png").stat().st_size > 0
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plot_decision_boundary(lambda p: p, np.zeros((3, 3)), [0, 1, 0])
+
+
+def test_fit_draws_the_prediction_sorted_by_x():
+    fig = plot_fit([2.0, 0.0, 1.0], [4.0, 0.0, 1.0], [4.0, 0.0, 1.0])
+    line = fig.axes[0].lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="got 3, 2 and 3"):
+        plot_fit([0, 1, 2], [0, 1], [0, 1, 2])
