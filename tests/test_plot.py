@@ -33,5 +33,5 @@ def test_fit_draws_the_prediction_sorted_by_x():
     fig = plot_fit([2.0, 0.0, 1.0], [4.0, 0.0, 1.0], [4.0, 0.0, 1.0])
     line = fig.axes[0].lines[0]
     np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0, 2.0])
-    with pytest.raises(ValueError, match="got 3, 2 and 3"):
+    with pytest.raises(ValueError, match="got 3, 2, 3"):
         plot_fit([0, 1, 2], [0, 1], [0, 1, 2])
