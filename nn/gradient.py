@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+
+class Differentiable(Protocol):
+    """What `gradient_check` needs of a network: named parameters, a loss and its gradients."""
+
+    params: MutableMapping[str, NDArray]
+
+    def loss(self, x: ArrayLike, t: ArrayLike) -> float: ...
+
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> Mapping[str, NDArray]: ...
 
 
 # --8<-- [start:numerical_gradient]
@@ -61,7 +72,9 @@ def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
 
 
-def gradient_check(net, x: ArrayLike, t: ArrayLike, h: float = 1e-5) -> dict[str, float]:
+def gradient_check(
+    net: Differentiable, x: ArrayLike, t: ArrayLike, h: float = 1e-5
+) -> dict[str, float]:
     """Compare backpropagation with numerical differentiation for every parameter of `net`.
 
     Args:
@@ -73,7 +86,7 @@ def gradient_check(net, x: ArrayLike, t: ArrayLike, h: float = 1e-5) -> dict[str
     Returns:
         The largest relative error per parameter name, e.g. `{"W1": 3e-10, ...}`.
     """
-    backprop: Mapping[str, NDArray] = net.gradient(x, t)
+    backprop = net.gradient(x, t)
     errors = {}
     for name, param in net.params.items():
         numeric = numerical_gradient(lambda _: net.loss(x, t), param, h)
