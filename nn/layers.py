@@ -11,7 +11,13 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nn.functions import as_float, check_finite, labels_from, sigmoid
+from nn.functions import (
+    as_float,
+    binary_cross_entropy_with_logits,
+    check_finite,
+    labels_from,
+    sigmoid,
+)
 
 
 class Layer:
@@ -325,7 +331,7 @@ class SigmoidWithLoss(_LossLayer):
             )
         self.t = t
         self.y = sigmoid(x)
-        self.loss = float(np.mean(np.maximum(x, 0) - x * self.t + np.log1p(np.exp(-np.abs(x)))))
+        self.loss = binary_cross_entropy_with_logits(x, t)
         return self.loss
 
     def backward(self, dout: float = 1.0) -> NDArray:
