@@ -1,0 +1,121 @@
+"""Build a `MultiLayerNet` from a list of layer dicts, the format of a popular NumPy write-up.
+
+Each dict is one Affine layer and the activation after it:
+`{"input_dim": 2, "output_dim": 25, "activation": "relu"}`. The last layer's activation
+chooses the loss layer, which applies it: `predict` returns the scores before it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from nn.networks import ACTIVATIONS, MultiLayerNet
+
+KEYS = ("input_dim", "output_dim", "activation")
+# The output layer's activation -> the `loss` of MultiLayerNet that applies it.
+OUTPUT_LOSSES: dict[str | None, str] = {
+    "sigmoid": "sigmoid",
+    "softmax": "softmax",
+    "identity": "mse",
+    "linear": "mse",
+    None: "mse",
+}
+
+
+def validate_spec(spec: Sequence[Mapping[str, Any]]) -> None:
+    """Check a layer list completely; raise on the first problem, naming the layer index.
+
+    Args:
+        spec: one dict per layer with the keys `input_dim`, `output_dim` and `activation`.
+
+    Raises:
+        TypeError: the spec is not a list of dicts, a dim is not an int, an activation not a str.
+        ValueError: a key is missing or unknown, a dim is not positive, consecutive dims do not
+            chain, or an activation is unknown for its place.
+
+    Example:
+        >>> validate_spec([{"input_dim": 2, "output_dim": 4, "activation": "tanh"}])
+        Traceback (most recent call last):
+        ValueError: layer 0 (the output layer) activation 'tanh' is unknown; ...
+    """
+    if isinstance(spec, str | bytes | Mapping) or not isinstance(spec, Sequence):
+        raise TypeError(f"spec must be a list of layer dicts, got {type(spec).__name__}")
+    if not spec:
+        raise ValueError("spec has no layers")
+    for i, layer in enumerate(spec):
+        if not isinstance(layer, Mapping):
+            raise TypeError(f"layer {i} must be a dict, got {type(layer).__name__}")
+        missing = [k for k in KEYS if k not in layer]
+        unknown = [k for k in layer if k not in KEYS]
+        if missing or unknown:
+            problem = f"is missing {missing}" if missing else f"has unknown keys {unknown}"
+            raise ValueError(f"layer {i} {problem}; a layer has exactly the keys {list(KEYS)}")
+        for key in ("input_dim", "output_dim"):
+            n = layer[key]
+            if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+                raise TypeError(f"layer {i} {key} must be an int, got {n!r}")
+            if n <= 0:
+                raise ValueError(f"layer {i} {key} must be positive, got {n}")
+        if i > 0 and layer["input_dim"] != spec[i - 1]["output_dim"]:
+            raise ValueError(
+                f"layer {i} input_dim {layer['input_dim']} != "
+                f"layer {i - 1} output_dim {spec[i - 1]['output_dim']}"
+            )
+        _check_activation(i, layer, last=i == len(spec) - 1)
+
+
+def _check_activation(i: int, layer: Mapping[str, Any], last: bool) -> None:
+    name = layer["activation"]
+    known: list[str | None] = list(OUTPUT_LOSSES) if last else list(ACTIVATIONS)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"layer {i} activation must be a string, got {name!r}")
+    if name not in known:  # `in` on a list compares with ==, never with `is`
+        where = f"layer {i} (the output layer)" if last else f"layer {i}"
+        raise ValueError(f"{where} activation {name!r} is unknown; choose one of {known}")
+    n_out = layer["output_dim"]
+    if last and name == "sigmoid" and n_out != 1:
+        raise ValueError(
+            f"layer {i} activation 'sigmoid' needs output_dim 1 (one 0/1 unit), got {n_out}; "
+            f"use 'softmax' for {n_out} classes"
+        )
+    if last and name == "softmax" and n_out < 2:
+        raise ValueError(f"layer {i} activation 'softmax' needs output_dim >= 2, got {n_out}")
+
+
+def build_network(
+    spec: Sequence[Mapping[str, Any]],
+    rng: np.random.Generator | int | None = None,
+    weight_init_std: float | str = "he",
+    dtype: DTypeLike = np.float64,
+) -> MultiLayerNet:
+    """A `MultiLayerNet` from a list of layer dicts, checked by `validate_spec` first.
+
+    Args:
+        spec: one dict per Affine layer, e.g. `[{"input_dim": 2, "output_dim": 25,
+            "activation": "relu"}, {"input_dim": 25, "output_dim": 1, "activation": "sigmoid"}]`.
+            Hidden layers use "relu" or "sigmoid"; the last layer "sigmoid" (one unit, binary
+            cross-entropy), "softmax" (cross-entropy) or "identity" / "linear" / None (MSE).
+        rng: a `numpy.random.Generator` or an int seed for the weights.
+        weight_init_std: a standard deviation, "he" or "xavier".
+        dtype: float64 (default) or float32.
+
+    Example:
+        >>> build_network([{"input_dim": 2, "output_dim": 1, "activation": "sigmoid"}], rng=0)
+        MultiLayerNet(Affine1 -> SigmoidWithLoss)
+    """
+    validate_spec(spec)
+    return MultiLayerNet(
+        spec[0]["input_dim"],
+        [layer["output_dim"] for layer in spec[:-1]],
+        spec[-1]["output_dim"],
+        activation=[layer["activation"] for layer in spec[:-1]],
+        weight_init_std=weight_init_std,
+        rng=rng,
+        dtype=dtype,
+        loss=OUTPUT_LOSSES[spec[-1]["activation"]],
+    )
