@@ -1,0 +1,279 @@
+"""Tests for nn.trainer: history, one forward pass per step, divergence, progress, continuing."""
+
+import ast
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nn import trainer as trainer_module
+from nn.data import ArrayDataset, DataLoader
+from nn.datasets import make_moons, make_sine, train_test_split
+from nn.optim import SGD, Adam
+from nn.spec import build_network
+from nn.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+MOONS = [
+    {"input_dim": 2, "output_dim": 25, "activation": "relu"},
+    {"input_dim": 25, "output_dim": 1, "activation": "sigmoid"},
+]
+SINE = [
+    {"input_dim": 1, "output_dim": 32, "activation": "relu"},
+    {"input_dim": 32, "output_dim": 1, "activation": None},
+]
+
+
+@pytest.fixture
+def moons():
+    x, t = make_moons(300, noise=0.2, rng=0)
+    return train_test_split(x, t, 0.2, rng=1)
+
+
+def moons_trainer(moons, lr=0.01, **kwargs):
+    (x, t), test = moons
+    loader = DataLoader(ArrayDataset(x, t), batch_size=32, shuffle=True, rng=3)
+    kwargs.setdefault("test_data", test)
+    kwargs.setdefault("progress", False)
+    return Trainer(build_network(MOONS, rng=2), Adam(lr=lr), loader, **kwargs)
+
+
+def test_history_has_one_value_per_epoch_under_each_key(moons):
+    history = moons_trainer(moons).fit(3)
+    assert list(history) == ["train_loss", "train_accuracy", "test_loss", "test_accuracy"]
+    assert all(len(v) == 3 for v in history.values())
+    assert all(isinstance(v, float) for values in history.values() for v in values)
+    assert list(moons_trainer(moons, test_data=None).fit(1)) == ["train_loss", "train_accuracy"]
+    assert list(moons_trainer(moons, metric=None).fit(1)) == ["train_loss", "test_loss"]
+
+
+def test_training_learns_the_moons(moons):
+    history = moons_trainer(moons, lr=0.02).fit(40)
+    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
+    assert history["test_accuracy"][-1] >= 0.9
+
+
+def test_each_batch_is_one_step_and_train_loss_is_the_mean_of_its_losses(moons):
+    """The trainer must do exactly what this hand-written loop does, bit for bit."""
+    trainer = moons_trainer(moons)
+    history = trainer.fit(2)
+    (x, t), _ = moons
+    net, opt = build_network(MOONS, rng=2), Adam(lr=0.01)
+    loader = DataLoader(ArrayDataset(x, t), batch_size=32, shuffle=True, rng=3)
+    for epoch in range(2):
+        losses = []
+        for x_batch, t_batch in loader:
+            losses.append(net.loss(x_batch, t_batch))  # the loss before the step
+            opt.update(net.params, net.gradient(x_batch, t_batch))
+        assert history["train_loss"][epoch] == sum(losses) / len(losses)
+    for name in net.params:
+        np.testing.assert_array_equal(trainer.net.params[name], net.params[name])
+
+
+def test_the_training_loss_needs_no_second_forward_pass(moons):
+    trainer = moons_trainer(moons, metric=None, test_data=None)
+    calls = []
+    forward = trainer.net.last_layer.forward
+    trainer.net.last_layer.forward = lambda y, t: calls.append(forward(y, t)) or calls[-1]
+    history = trainer.fit(2)
+    assert len(calls) == 2 * len(trainer.train_loader)  # one per step, none more
+    per_epoch = len(trainer.train_loader)
+    assert history["train_loss"][1] == sum(calls[per_epoch:]) / per_epoch
+
+
+def test_epoch_metrics_are_those_of_the_whole_sets_after_the_epoch(moons, monkeypatch):
+    # Small evaluation chunks: the chunked means must still be the means over whole sets.
+    monkeypatch.setattr(trainer_module, "EVAL_BATCH_SIZE", 7)
+    trainer = moons_trainer(moons)
+    history = trainer.fit(1)
+    (x, t), (x_test, t_test) = moons
+    assert history["train_accuracy"][0] == pytest.approx(trainer.net.accuracy(x, t), abs=1e-12)
+    assert history["test_accuracy"][0] == pytest.approx(
+        trainer.net.accuracy(x_test, t_test), abs=1e-12
+    )
+    assert history["test_loss"][0] == pytest.approx(trainer.net.loss(x_test, t_test), rel=1e-12)
+
+
+def test_regression_with_rmse(monkeypatch):
+    monkeypatch.setattr(trainer_module, "EVAL_BATCH_SIZE", 33)
+    (x, t), (x_test, t_test) = train_test_split(*make_sine(noise=1.0, rng=0), 0.2, rng=1)
+    net = build_network(SINE, rng=0)
+    loader = DataLoader(ArrayDataset(x, t), batch_size=16, shuffle=True, rng=0)
+    trainer = Trainer(net, Adam(lr=0.01), loader, test_data=(x_test, t_test), metric="rmse")
+    history = trainer.fit(3)
+    assert list(history) == ["train_loss", "train_rmse", "test_loss", "test_rmse"]
+    expected = math.sqrt(np.mean((net.predict(x_test) - t_test) ** 2))
+    assert history["test_rmse"][-1] == pytest.approx(expected, rel=1e-12)
+    assert history["test_loss"][-1] == pytest.approx(expected**2, rel=1e-12)  # MSE loss
+
+
+def test_a_callable_metric_is_recorded_under_its_name(moons):
+    def error_rate(net, x, t):
+        return 1.0 - net.accuracy(x, t)
+
+    history = moons_trainer(moons, metric=error_rate).fit(2)
+    assert list(history) == ["train_loss", "train_error_rate", "test_loss", "test_error_rate"]
+    assert history["test_error_rate"][-1] <= 0.5
+
+
+def test_fit_continues_where_it_stopped(moons):
+    trainer = moons_trainer(moons)
+    first = trainer.fit(2)
+    assert trainer.epoch == 2
+    second = trainer.fit(3)
+    assert second is first and trainer.epoch == 5
+    assert all(len(v) == 5 for v in second.values())
+    straight = moons_trainer(moons).fit(5)
+    assert second == straight
+    assert trainer.fit(0) is first and trainer.epoch == 5
+
+
+def test_a_history_to_continue_must_match_the_keys(moons):
+    with pytest.raises(ValueError, match="history to continue must have the keys"):
+        moons_trainer(moons, history={"train_loss": [1.0]})
+    with pytest.raises(ValueError, match="one value per epoch"):
+        moons_trainer(moons, metric=None, test_data=None, history={"train_loss": [1.0], "x": []})
+    trainer = moons_trainer(moons, metric=None, test_data=None, history={"train_loss": [9.0]})
+    assert trainer.epoch == 1
+    assert trainer.fit(1)["train_loss"][0] == 9.0
+
+
+def test_a_huge_learning_rate_stops_with_the_epoch_and_step(moons):
+    trainer = moons_trainer(moons)
+    trainer.optimizer = SGD(lr=1e300)
+    with pytest.raises(FloatingPointError, match=r"diverged in epoch 1, step \d+: .*smaller lr"):
+        trainer.fit(3)
+
+
+def test_the_epoch_in_the_message_counts_earlier_fits(moons):
+    trainer = moons_trainer(moons)
+    trainer.fit(2)
+    trainer.optimizer.lr = 1e300
+    with pytest.raises(FloatingPointError, match=r"epoch 3, step"):
+        trainer.fit(1)
+    assert trainer.epoch == 2  # the broken epoch is not recorded
+
+
+class Last:
+    loss = None
+
+
+class StubNet:
+    """The least a trainer needs: no layers, no network class; the loss is NaN at step `bad`."""
+
+    def __init__(self, bad=None, error=None):
+        self.params = {"W": np.zeros(1)}
+        self.last_layer = Last()
+        self.steps, self.bad, self.error = 0, bad, error
+
+    def gradient(self, x, t):
+        self.steps += 1
+        if self.steps == self.bad and self.error:
+            raise self.error
+        self.last_layer.loss = math.nan if self.steps == self.bad else float(np.mean(x))
+        return {"W": np.ones(1)}
+
+    def loss(self, x, t):
+        return 0.0
+
+
+def stub_trainer(net, n=10):
+    loader = DataLoader(ArrayDataset(np.arange(n, dtype=float), np.zeros(n)), batch_size=2)
+    return Trainer(net, SGD(lr=0.5), loader, metric=None, progress=False)
+
+
+def test_a_nan_loss_stops_before_the_update_and_names_epoch_and_step():
+    trainer = stub_trainer(StubNet(bad=8))  # 5 steps per epoch: step 8 is epoch 2, step 3
+    with pytest.raises(FloatingPointError, match="epoch 2, step 3: the loss is nan"):
+        trainer.fit(3)
+    assert trainer.net.params["W"][0] == -0.5 * 7  # seven updates, not eight
+    assert trainer.history["train_loss"] == [4.5]  # mean of the batch means 0.5, 2.5, ..., 8.5
+
+
+def test_other_errors_keep_their_type_and_say_where():
+    trainer = stub_trainer(StubNet(bad=2, error=ValueError("t has the wrong shape")))
+    with pytest.raises(ValueError, match="wrong shape") as info:
+        trainer.fit(1)
+    assert any("epoch 1, step 2" in note for note in info.value.__notes__)
+
+
+def test_bad_arguments(moons):
+    trainer = moons_trainer(moons)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="epochs must be a non-negative integer"):
+            trainer.fit(bad)
+    with pytest.raises(ValueError, match="metric must be 'accuracy', 'rmse', None or a callable"):
+        moons_trainer(moons, metric="f1")
+    with pytest.raises(ValueError, match="test_data is empty"):
+        moons_trainer(moons, test_data=(np.zeros((0, 2)), np.zeros(0)))
+    net = build_network(SINE, rng=0)
+    loader = DataLoader(ArrayDataset(*make_sine()), batch_size=8)
+    with pytest.raises(ValueError, match=r"needs a classifier.*MSELoss.*rmse"):
+        Trainer(net, SGD(), loader)  # the default metric, accuracy, on a regression network
+    few = DataLoader(ArrayDataset(np.zeros((3, 1)), np.zeros((3, 1))), 4, drop_last=True)
+    with pytest.raises(ValueError, match="gives no batches"):
+        Trainer(net, SGD(), few, metric=None).fit(1)
+
+
+def test_test_data_may_be_a_dataset(moons):
+    _, (x_test, t_test) = moons
+    a = moons_trainer(moons, test_data=ArrayDataset(x_test, t_test)).fit(1)
+    assert a == moons_trainer(moons).fit(1)
+
+
+# --- progress and output
+
+
+def test_no_output_without_a_terminal_or_with_progress_false(moons, capsys):
+    moons_trainer(moons, progress=None).fit(1)  # pytest's stderr is not a terminal
+    moons_trainer(moons, progress=False).fit(1)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_false_is_silent_even_on_a_terminal(moons, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    moons_trainer(moons, progress=False).fit(1)
+    assert capsys.readouterr() == ("", "")
+    moons_trainer(moons, progress=None).fit(2)
+    out, err = capsys.readouterr()
+    assert out == "" and "step" in err and "100%" in err
+
+
+def test_progress_true_draws_a_bar_on_stderr_only(moons, capsys):
+    moons_trainer(moons, progress=True).fit(2)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "16/16" in err  # 2 epochs x 8 batches of 32 from 240 samples
+
+
+def test_tqdm_is_optional(moons, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert len(moons_trainer(moons, progress=None).fit(1)["train_loss"]) == 1
+    with pytest.raises(ImportError, match=r"nn\[train\]"):
+        moons_trainer(moons, progress=True).fit(1)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_importing_the_training_stack_imports_neither_tqdm_nor_matplotlib():
+    code = (
+        "import sys, nn.data, nn.trainer, nn.checkpoint, nn.spec, nn.datasets\n"
+        "print(sorted(m for m in ('tqdm', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", ["data", "optim", "trainer", "checkpoint"])
+def test_training_modules_know_no_network(module):
+    """Imports run downhill: these stand beside the networks and never import them."""
+    tree = ast.parse((ROOT / "nn" / f"{module}.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    # `from nn import ...` runs nn/__init__.py, which imports the networks.
+    assert not imported & {"nn", "nn.networks", "nn.layers", "nn.spec"}
