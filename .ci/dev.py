@@ -1,6 +1,6 @@
 """Set up and run the project with nothing but python3 and git.
 
-    python3 .ci/dev.py serve   # build the site and serve it on http://127.0.0.1:8000/
+    python3 .ci/dev.py serve   # build the site and serve it on http://127.0.0.1:8000/nn/
     python3 .ci/dev.py test    # lint, strict build, every test and every code block
 
 The first run makes a virtual environment in .venv and installs the project into it;
@@ -69,7 +69,8 @@ def main(argv: list[str]) -> int:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     if argv[0] == "serve":
         addr = "127.0.0.1:8000"
-        print(f"Serving the site on http://{addr}/ (English) and http://{addr}/zh/ (中文)")
+        # mkdocs serves under site_url's path (/nn/), as GitHub Pages will.
+        print(f"Serving the site on http://{addr}/nn/ (English) and http://{addr}/nn/zh/ (中文)")
         cmd = [BIN / "mkdocs", "serve", "--dev-addr", addr, *argv[1:]]
         return subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env).returncode
     ensure_chromium()

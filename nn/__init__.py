@@ -1,6 +1,6 @@
 """nn: neural networks from scratch in NumPy.
 
-Example:
+Examples:
     >>> from nn import MulLayer
     >>> MulLayer().forward(100, 2)
     200

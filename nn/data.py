@@ -32,7 +32,7 @@ class ArrayDataset(Dataset):
         x: inputs `(N, ...)`, e.g. `(N, in_features)`.
         t: targets `(N, ...)`: labels `(N,)`, one-hot `(N, C)` or values `(N, out_features)`.
 
-    Example:
+    Examples:
         >>> data = ArrayDataset(np.zeros((5, 2)), np.arange(5))
         >>> x, t = data[np.array([4, 0])]
         >>> x.shape, t
@@ -66,7 +66,7 @@ class DataLoader:
         drop_last: leave out the last batch if it is smaller than `batch_size`.
         rng: a `numpy.random.Generator` or an int seed, kept as `self.rng`.
 
-    Example:
+    Examples:
         >>> loader = DataLoader(ArrayDataset(np.arange(10), np.arange(10)), batch_size=4)
         >>> len(loader), [len(x) for x, t in loader]
         (3, [4, 4, 2])

@@ -67,7 +67,7 @@ def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
     Returns:
         An array of the same shape and dtype, values in `[0, 1]`.
 
-    Example:
+    Examples:
         >>> sigmoid([-1000.0, 0.0, 1000.0])
         array([0. , 0.5, 1. ])
     """
@@ -86,7 +86,7 @@ def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
 def relu(x: ArrayLike) -> NDArray[np.floating]:
     """Rectified linear unit `max(x, 0)`, elementwise.
 
-    Example:
+    Examples:
         >>> relu([-2.0, 0.0, 3.0])
         array([0., 0., 3.])
     """
@@ -106,7 +106,7 @@ def softmax(x: ArrayLike) -> NDArray[np.floating]:
     Returns:
         Probabilities of the same shape and dtype.
 
-    Example:
+    Examples:
         >>> softmax([[1000.0, 1000.0], [0.0, 0.0]])
         array([[0.5, 0.5],
                [0.5, 0.5]])
@@ -139,7 +139,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
     Returns:
         The mean over the batch, always finite (a probability of 0 costs `-log(tiny)`).
 
-    Example:
+    Examples:
         >>> round(cross_entropy_error([[0.1, 0.9], [0.8, 0.2]], [1, 0]), 4)
         0.1643
     """
@@ -163,7 +163,7 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> float:
 
     Note that the book's `mean_squared_error` is `0.5 * sum((y - t) ** 2)`, a sum, not a mean.
 
-    Example:
+    Examples:
         >>> mean_squared_error([1.0, 2.0], [1.0, 4.0])
         2.0
     """
@@ -178,7 +178,7 @@ def binary_cross_entropy(p: ArrayLike, t: ArrayLike) -> float:
 
     Both logs are clipped at the smallest positive float, so `p` of exactly 0 or 1 stays finite.
 
-    Example:
+    Examples:
         >>> round(binary_cross_entropy([0.9, 0.2], [1, 0]), 4)
         0.1643
     """
@@ -196,7 +196,7 @@ def binary_cross_entropy_with_logits(z: ArrayLike, t: ArrayLike) -> float:
 
     Uses `max(z, 0) - z * t + log(1 + exp(-|z|))`, which is exact and never overflows.
 
-    Example:
+    Examples:
         >>> round(binary_cross_entropy_with_logits([1000.0, -1000.0], [1, 0]), 4)
         0.0
     """

@@ -36,7 +36,7 @@ def numerical_gradient(
     Returns:
         An array shaped like `x`.
 
-    Example:
+    Examples:
         >>> numerical_gradient(lambda v: float(np.sum(v**2)), np.array([3.0, 4.0]))
         array([6., 8.])
     """
@@ -60,7 +60,7 @@ def numerical_gradient(
 def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     """Largest elementwise relative error `|a - b| / max(|a| + |b|, 1e-8)`.
 
-    Example:
+    Examples:
         >>> rel_error([1.0, 2.0], [1.0, 2.0])
         0.0
     """

@@ -14,7 +14,7 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     Args:
         rng: a `numpy.random.Generator` (used as is), an int seed, or None for fresh entropy.
 
-    Example:
+    Examples:
         >>> as_rng(0).integers(10)
         8
     """

@@ -55,7 +55,7 @@ def _unbroadcast(grad, shape: tuple[int, ...]):
 class MulLayer(Layer):
     """Multiplication node `out = x * y`; scalars or arrays.
 
-    Example:
+    Examples:
         >>> mul = MulLayer()
         >>> mul.forward(100, 2)
         200
@@ -86,7 +86,7 @@ class MulLayer(Layer):
 class AddLayer(Layer):
     """Addition node `out = x + y`; scalars or arrays.
 
-    Example:
+    Examples:
         >>> add = AddLayer()
         >>> add.forward(200, 450)
         650
@@ -116,7 +116,7 @@ class Relu(Layer):
 
     The gradient at exactly `x = 0` is defined as 0 (the mask is `x > 0`).
 
-    Example:
+    Examples:
         >>> relu = Relu()
         >>> relu.forward(np.array([-1.0, 0.0, 2.0]))
         array([0., 0., 2.])
@@ -146,7 +146,7 @@ class Relu(Layer):
 class Sigmoid(Layer):
     """Sigmoid layer `out = 1 / (1 + exp(-x))`, whose backward is `dout * out * (1 - out)`.
 
-    Example:
+    Examples:
         >>> sig = Sigmoid()
         >>> sig.forward(np.array([0.0]))
         array([0.5])
@@ -179,7 +179,7 @@ class Affine(Layer):
         input_grad: compute `dx` in `backward`; a network's first layer sets it to False,
             because nobody needs the gradient of the data, and saves a matrix product.
 
-    Example:
+    Examples:
         >>> layer = Affine(np.ones((3, 2)), np.zeros(2))
         >>> layer.forward(np.ones((4, 3))).shape
         (4, 2)
@@ -251,7 +251,7 @@ class SoftmaxWithLoss(_LossLayer):
     `t` may be integer labels `(N,)` or one-hot rows `(N, C)`.
     `backward(dout=1)` returns `dout * (softmax(x) - onehot(t)) / N`.
 
-    Example:
+    Examples:
         >>> layer = SoftmaxWithLoss()
         >>> round(layer.forward(np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([0, 1])), 4)
         0.1269
@@ -311,7 +311,7 @@ class SigmoidWithLoss(_LossLayer):
     The loss is computed from the scores as `max(x, 0) - x t + log(1 + exp(-|x|))`, which
     never overflows; `backward(dout=1)` returns `dout * (sigmoid(x) - t) / x.size`.
 
-    Example:
+    Examples:
         >>> layer = SigmoidWithLoss()
         >>> round(layer.forward(np.array([[0.0]]), np.array([1])), 4)
         0.6931
@@ -349,7 +349,7 @@ class MSELoss(_LossLayer):
 
     `backward(dout=1)` returns `dout * 2 (y - t) / y.size`.
 
-    Example:
+    Examples:
         >>> layer = MSELoss()
         >>> layer.forward(np.array([[1.0], [3.0]]), np.array([1.0, 1.0]))
         2.0

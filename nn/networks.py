@@ -135,7 +135,7 @@ class TwoLayerNet(Network):
         rng: a `numpy.random.Generator` or an int seed; the same seed gives the same network.
         dtype: float64 (default) or float32.
 
-    Example:
+    Examples:
         >>> net = TwoLayerNet(784, 50, 10, rng=0)
         >>> net.params["W1"].shape, net.params["b2"].shape
         ((784, 50), (10,))
@@ -178,7 +178,7 @@ class MultiLayerNet(Network):
         dtype: float64 (default) or float32.
         loss: `"softmax"` (classes), `"sigmoid"` (one 0/1 unit) or `"mse"` (regression).
 
-    Example:
+    Examples:
         >>> MultiLayerNet(2, [3, 3], 2, activation=["relu", "sigmoid"], rng=0)
         MultiLayerNet(Affine1 -> Relu1 -> Affine2 -> Sigmoid2 -> Affine3 -> SoftmaxWithLoss)
     """

@@ -75,7 +75,7 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent: `W <- W - lr * dW`.
 
-    Example:
+    Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> SGD(lr=0.1).update(params, grads)
         >>> params["W"]
@@ -95,7 +95,7 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """SGD with momentum: `v <- momentum * v - lr * dW`, then `W <- W + v`.
 
-    Example:
+    Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> opt = Momentum(lr=0.1, momentum=0.9)
         >>> opt.update(params, grads); opt.update(params, grads)
@@ -119,7 +119,7 @@ class Momentum(Optimizer):
 class AdaGrad(Optimizer):
     """AdaGrad: `h <- h + dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
-    Example:
+    Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> AdaGrad(lr=0.1).update(params, grads)
         >>> params["W"].round(6)
@@ -142,7 +142,7 @@ class RMSprop(Optimizer):
 
     `d` is `decay_rate`: old squared gradients fade instead of piling up as in AdaGrad.
 
-    Example:
+    Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> RMSprop(lr=0.01, decay_rate=0.99).update(params, grads)
         >>> params["W"].round(6)
@@ -166,7 +166,7 @@ class Adam(Optimizer):
     """Adam: `m <- m + (1 - beta1)(dW - m)`, `v <- v + (1 - beta2)(dW**2 - v)`, then
     `W <- W - lr_t * m / (sqrt(v) + 1e-7)` with `lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)`.
 
-    Example:
+    Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> Adam(lr=0.001).update(params, grads)
         >>> params["W"].round(6)

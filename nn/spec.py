@@ -38,7 +38,7 @@ def validate_spec(spec: Sequence[Mapping[str, Any]]) -> None:
         ValueError: a key is missing or unknown, a dim is not positive, consecutive dims do not
             chain, or an activation is unknown for its place.
 
-    Example:
+    Examples:
         >>> validate_spec([{"input_dim": 2, "output_dim": 4, "activation": "tanh"}])
         Traceback (most recent call last):
         ValueError: layer 0 (the output layer) activation 'tanh' is unknown; ...
@@ -104,7 +104,7 @@ def build_network(
         weight_init_std: a standard deviation, "he" or "xavier".
         dtype: float64 (default) or float32.
 
-    Example:
+    Examples:
         >>> build_network([{"input_dim": 2, "output_dim": 1, "activation": "sigmoid"}], rng=0)
         MultiLayerNet(Affine1 -> SigmoidWithLoss)
     """

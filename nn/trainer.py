@@ -53,7 +53,7 @@ class Trainer:
         progress: a tqdm bar on stderr; None: only if stderr is a terminal; False: never.
         history: a history to continue, e.g. from `nn.checkpoint.load_checkpoint`.
 
-    Example:
+    Examples:
         >>> x, t = make_moons(200, noise=0.2, rng=0)
         >>> loader = DataLoader(ArrayDataset(x, t), batch_size=32, shuffle=True, rng=0)
         >>> trainer = Trainer(MultiLayerNet(2, [16], 2, rng=0), Adam(lr=0.01), loader)

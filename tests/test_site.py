@@ -21,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from nn import AddLayer, MulLayer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -62,21 +61,16 @@ class Page:
     markers: list[str] = field(default_factory=list)  # pytest-codeblocks / pytest.mark comments
     autodoc: list[str] = field(default_factory=list)  # mkdocstrings `::: identifier` lines
     prose: list[str] = field(default_factory=list)  # text lines outside fences and headings
-    # python blocks with a snippet include outside <!-- fmt:off --> ... <!-- fmt:on -->
-    unguarded: list[int] = field(default_factory=list)
 
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 MARKER = re.compile(r"^\s*<!--\s*(pytest-codeblocks:.*?|pytest\.mark\..*?)\s*-->\s*$")
 HEADING = re.compile(r"^(#{1,6})\s")
-FMT = re.compile(r"^\s*<!--\s*fmt:\s*(off|on)\s*-->\s*$")
-SNIPPET = re.compile(r"^\s*-{1,}8<-{1,}\s")
 
 
 def read_page(path: Path) -> Page:
     page = Page()
     lines = path.read_text(encoding="utf-8").splitlines()
-    fmt_off = False
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -98,14 +92,10 @@ def read_page(path: Path) -> Page:
             else:
                 raise AssertionError(f"{path}: fence opened with {line!r} is never closed")
             page.fences.append((info, "\n".join(body)))
-            if info.split(" ")[0] == "python" and not fmt_off and any(map(SNIPPET.match, body)):
-                page.unguarded.append(i - len(body))  # the opening fence
         elif m := MARKER.match(line):
             page.markers.append(m[1])
         elif m := HEADING.match(line):
             page.headings.append(len(m[1]))
-        elif m := FMT.match(line):
-            fmt_off = m[1] == "off"
         elif line.startswith(":::"):
             page.autodoc.append(line.strip())
         else:
@@ -159,18 +149,6 @@ def test_translation_has_the_same_code_and_structure(path):
     )
 
 
-@pytest.mark.parametrize(
-    "path", english_pages() + chinese_pages(), ids=lambda p: p.relative_to(DOCS).as_posix()
-)
-def test_snippet_blocks_are_kept_from_ruff_format(path):
-    # ruff format also formats ```python blocks in Markdown, and reads `--8<-- "f.py:x"` as
-    # the expression `--8 < --"f.py:x"`, which breaks the include.
-    assert not read_page(path).unguarded, (
-        f"{path.name}: put <!-- fmt:off --> before and <!-- fmt:on --> after the python blocks "
-        f"that include snippets (blocks at lines {read_page(path).unguarded})"
-    )
-
-
 # Renderings that GLOSSARY.md (shared/) rules out, and the one it asks for.
 WRONG_TERMS = {
     "后向传播": "反向传播",
@@ -215,97 +193,6 @@ def test_chinese_pages_use_the_glossary(path):
 
 
 # ---------------------------------------------------------------------------
-# Diagram numbers come from nn
-
-OPS = {"×": MulLayer, "+": AddLayer}
-NODE = r"(?P<{0}>\w+)(?P<{0}_def>\[\"[^\"]*\"\]|\(\(\"[^\"]*\"\)\))?"
-EDGE = re.compile(
-    r"^\s*" + NODE.format("src") + r'\s*(?:--\s*"(?P<label>[^"]*)"\s*)?-->\s*' + NODE.format("dst")
-)
-VALUE_DEF = re.compile(r'^\["(?P<name>\w+) = (?P<value>-?[\d.]+)"\]$')
-OP_DEF = re.compile(r'^\(\("(?P<op>[^"]+)"\)\)$')
-
-
-def computational_graphs() -> list[tuple[str, str]]:
-    """(page, mermaid source) of every diagram with arithmetic nodes such as (("×"))."""
-    graphs = []
-    for path in english_pages():  # the Chinese pages carry the same blocks (parity test)
-        for info, body in read_page(path).fences:
-            if info == "mermaid" and any(f'(("{op}"))' in body for op in OPS):
-                graphs.append((path.relative_to(DOCS).as_posix(), body))
-    return graphs
-
-
-def check_graph(source: str) -> int:
-    """Recompute a computational graph with nn's layers; return how many numbers were checked.
-
-    Grammar: `graph LR`, then one edge per line, `a --> b` or `a -- "200" --> b`, where a
-    node is defined once as `id["name = 100"]` (a value) or `id(("×"))` (an operation).
-    A value node with no incoming edge is an input; with one, it shows its source's value.
-    """
-    lines = [ln for ln in source.splitlines() if ln.strip()]
-    assert re.fullmatch(r"\s*(graph|flowchart) (LR|RL|TB|TD|BT)\s*", lines[0]), lines[0]
-    shown, ops, sources, labels = {}, {}, {}, []
-    for line in lines[1:]:
-        m = EDGE.match(line)
-        assert m and m.end() == len(line.rstrip()), f"cannot read this diagram line: {line!r}"
-        for end in ("src", "dst"):
-            node, definition = m[end], m[f"{end}_def"]
-            if definition and (v := VALUE_DEF.match(definition)):
-                shown[node] = float(v["value"])
-            elif definition and (o := OP_DEF.match(definition)):
-                assert o["op"] in OPS, f"unknown operation {o['op']!r} in {line!r}"
-                ops[node] = OPS[o["op"]]
-        sources.setdefault(m["dst"], []).append(m["src"])
-        if m["label"] is not None:
-            labels.append((m["src"], float(m["label"])))
-
-    values: dict[str, float] = {}
-
-    def value(node: str) -> float:
-        if node not in values:
-            if node in ops:
-                args = [value(s) for s in sources[node]]
-                assert len(args) == 2, f"node {node} needs two inputs, has {sources[node]}"
-                values[node] = ops[node]().forward(*args)
-            elif node in sources:  # an output node shows what flows into it
-                (src,) = sources[node]
-                values[node] = value(src)
-            else:
-                assert node in shown, f"input node {node} has no value"
-                values[node] = shown[node]
-        return values[node]
-
-    checked = 0
-    for node, number in shown.items():
-        if node in sources:
-            assert value(node) == pytest.approx(number, rel=1e-12), (
-                f"node {node} shows {number}, nn computes {value(node)}"
-            )
-            checked += 1
-    for src, number in labels:
-        assert value(src) == pytest.approx(number, rel=1e-12), (
-            f"the edge out of {src} is labelled {number}, nn computes {value(src)}"
-        )
-        checked += 1
-    return checked
-
-
-@pytest.mark.parametrize("page,source", computational_graphs(), ids=lambda x: str(x)[:30])
-def test_diagram_numbers_are_what_nn_computes(page, source):
-    assert check_graph(source) > 0, f"{page}: a computational graph with no number to check"
-
-
-def test_the_apple_diagram_is_checked():
-    graphs = [s for page, s in computational_graphs() if page == "getting-started.md"]
-    assert graphs, "getting-started.md lost its apple computational graph"
-    assert check_graph(graphs[0]) == 3  # 200, 220 on the edges and price = 220
-    wrong = graphs[0].replace('"220"', '"221"')
-    with pytest.raises(AssertionError, match="nn computes 220"):
-        check_graph(wrong)
-
-
-# ---------------------------------------------------------------------------
 # The built site
 
 
@@ -340,12 +227,6 @@ def test_strict_build_makes_both_languages(site):
     assert '<html lang="zh"' in zh and "快速上手" in zh
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nn's docstrings say 'Example:', which griffe reads as a plain admonition, so the "
-    "doctest lines render as nested quotes; with 'Examples:' they render as code. "
-    "Remove this mark once nn/ uses 'Examples:'.",
-)
 def test_api_examples_render_as_code(site):
     for page in ("api", "zh/api"):
         html = (site / page / "index.html").read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 
 Also small synthetic sets (two moons, a sine) and a train/test split for the tutorials.
 
-Example:
+Examples:
     >>> from nn.datasets import load_mnist
     >>> (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
     >>> x_train.shape

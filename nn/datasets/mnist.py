@@ -85,7 +85,7 @@ def load_mnist(
         ConnectionError: (an OSError) no mirror answered; the message names the offline subset.
         ValueError: a checksum mismatch (the bad download is deleted) or a malformed file.
 
-    Example:
+    Examples:
         >>> (x_train, t_train), (x_test, t_test) = load_mnist()
         >>> x_train.shape, t_train.shape, x_test.shape, x_train.dtype
         ((8000, 784), (8000,), (2000, 784), dtype('float64'))
@@ -121,7 +121,7 @@ def one_hot(labels: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float6
     Returns:
         `(N, C)` array with a single 1 per row, at the column of its label.
 
-    Example:
+    Examples:
         >>> one_hot([2, 0], 3)
         array([[0., 0., 1.],
                [1., 0., 0.]])
@@ -154,7 +154,7 @@ def stratified_split(
     Returns:
         `(train_idx, test_idx)`: disjoint index arrays that together cover `range(N)`.
 
-    Example:
+    Examples:
         >>> train_idx, test_idx = stratified_split([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], 0.5, rng=0)
         >>> len(train_idx), len(test_idx)
         (5, 5)

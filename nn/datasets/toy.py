@@ -33,7 +33,7 @@ def make_moons(
     Returns:
         `(x, t)`: points `(N, 2)` and labels 0 / 1 `(N,)`.
 
-    Example:
+    Examples:
         >>> x, t = make_moons(1000, noise=0.2, rng=0)
         >>> x.shape, t.shape, np.bincount(t)
         ((1000, 2), (1000,), array([500, 500]))
@@ -82,7 +82,7 @@ def make_sine(
     Returns:
         `(x, t)`, both `(N, 1)`; N is 200 for the defaults.
 
-    Example:
+    Examples:
         >>> x, t = make_sine()
         >>> x.shape, t.shape, round(float(x[-1, 0]), 2)
         ((200, 1), (200, 1), 1.99)
@@ -122,7 +122,7 @@ def train_test_split(
     Returns:
         `(x_train, t_train), (x_test, t_test)`, with round(test_fraction * N) test samples.
 
-    Example:
+    Examples:
         >>> (x_train, t_train), (x_test, t_test) = train_test_split(*make_moons(100), 0.2, rng=0)
         >>> x_train.shape, x_test.shape
         ((80, 2), (20, 2))
