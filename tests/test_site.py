@@ -21,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
