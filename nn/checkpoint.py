@@ -147,11 +147,13 @@ def load_checkpoint(
 def _read(path: str | os.PathLike[str]) -> dict[str, NDArray]:
     """Every array in the file, or a ValueError naming the file if it cannot be read."""
     try:
-        f = np.load(path, allow_pickle=False)
-        if not isinstance(f, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with f:
-            return {k: f[k] for k in f.files}
+        # Our own file object: np.load leaks the one it opens when the zip turns out broken.
+        with open(path, "rb") as file:
+            f = np.load(file, allow_pickle=False)
+            if not isinstance(f, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array, not an .npz archive")
+            with f:
+                return {k: f[k] for k in f.files}
     except FileNotFoundError:
         raise
     # A truncated or foreign file fails in the zip reader, the .npy parser or the pickle guard.
