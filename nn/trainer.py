@@ -48,17 +48,15 @@ class Trainer:
         optimizer: e.g. `nn.optim.Adam()`.
         train_loader: a `DataLoader`; its dataset also gives `train_<metric>`.
         test_data: `(x_test, t_test)` or a `Dataset`, evaluated after every epoch.
-        metric: "accuracy" (`net.accuracy`), "rmse", None, or `metric(net, x, t) -> float`,
-            a mean over the samples, recorded under its `__name__`.
+        metric: "accuracy" (`net.accuracy`), "rmse", None, or `f(net, x, t)`: a sample mean.
         progress: a tqdm bar on stderr; None: only if stderr is a terminal; False: never.
         history: a history to continue, e.g. from `nn.checkpoint.load_checkpoint`.
 
     Examples:
-        >>> x, t = make_moons(200, noise=0.2, rng=0)
-        >>> loader = DataLoader(ArrayDataset(x, t), batch_size=32, shuffle=True, rng=0)
+        >>> loader = DataLoader(ArrayDataset(*make_moons(200, rng=0)), shuffle=True, rng=0)
         >>> trainer = Trainer(MultiLayerNet(2, [16], 2, rng=0), Adam(lr=0.01), loader)
-        >>> sorted(trainer.fit(5)), trainer.epoch
-        (['train_accuracy', 'train_loss'], 5)
+        >>> list(trainer.fit(5)), trainer.epoch
+        (['train_loss', 'train_accuracy'], 5)
     """
 
     def __init__(

@@ -21,11 +21,9 @@ def make_moons(
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """Two interleaving half circles, by the formula of scikit-learn's `make_moons`.
 
-    Class 0 is the upper half of the unit circle, class 1 the lower half of a unit circle
-    centred at (1, 0.5); `n_samples // 2` points go to class 0, the rest to class 1.
-
     Args:
-        n_samples: N, the number of points.
+        n_samples: N; `N // 2` points on the upper unit half circle (class 0), the rest on
+            the lower half of the unit circle around (1, 0.5) (class 1).
         noise: standard deviation of Gaussian noise added to every coordinate.
         rng: a `numpy.random.Generator` or an int seed, for the order and the noise.
         shuffle: mix the two classes; if False, class 0 comes first.
@@ -77,7 +75,7 @@ def make_sine(
         step: the distance between neighbouring points.
         amplitude: the sine's amplitude.
         noise: standard deviation of Gaussian noise added to `t`; 0 for none.
-        rng: a `numpy.random.Generator` or an int seed, used only for the noise.
+        rng: a `numpy.random.Generator` or an int seed for the noise.
 
     Returns:
         `(x, t)`, both `(N, 1)`; N is 200 for the defaults.
@@ -116,8 +114,7 @@ def train_test_split(
         t: targets `(N, ...)`.
         test_fraction: the share of samples for the test set, in `[0, 1]`.
         rng: a `numpy.random.Generator` or an int seed.
-        stratify: keep each class's share in both sets; by default, when `t` is integer
-            labels `(N,)`.
+        stratify: keep each class's share; by default when `t` is integer labels `(N,)`.
 
     Returns:
         `(x_train, t_train), (x_test, t_test)`, with round(test_fraction * N) test samples.
