@@ -6,6 +6,8 @@ Examples:
     200
 """
 
+from nn.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from nn.data import ArrayDataset, DataLoader, Dataset
 from nn.functions import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -30,32 +32,50 @@ from nn.layers import (
     SoftmaxWithLoss,
 )
 from nn.networks import MultiLayerNet, Network, Parameters, TwoLayerNet
+from nn.optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
+from nn.spec import build_network, validate_spec
+from nn.trainer import Trainer
 
 __all__ = [
+    "SGD",
+    "AdaGrad",
+    "Adam",
     "AddLayer",
     "Affine",
+    "ArrayDataset",
+    "CheckpointInfo",
+    "DataLoader",
+    "Dataset",
     "Layer",
     "MSELoss",
+    "Momentum",
     "MulLayer",
     "MultiLayerNet",
     "Network",
+    "Optimizer",
     "Parameters",
+    "RMSprop",
     "Relu",
     "Sigmoid",
     "SigmoidWithLoss",
     "SoftmaxWithLoss",
+    "Trainer",
     "TwoLayerNet",
     "as_rng",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "build_network",
     "cross_entropy_error",
     "gradient_check",
     "init_weight",
+    "load_checkpoint",
     "log_softmax",
     "mean_squared_error",
     "numerical_gradient",
     "rel_error",
     "relu",
+    "save_checkpoint",
     "sigmoid",
     "softmax",
+    "validate_spec",
 ]

@@ -165,7 +165,7 @@ def _scalar(data: Mapping[str, NDArray], key: str, kinds: str, where: str) -> An
     """The value of a 0-d array whose dtype kind is one of `kinds` ("iu": integer, "U": text)."""
     a = data[key]
     if a.shape != () or a.dtype.kind not in kinds:
-        kind = "text" if kinds == "U" else "integer"
+        kind = {"U": "text", "f": "float"}.get(kinds, "integer")
         raise ValueError(f"{where}: {key} must be a 0-d {kind} array, got {a.dtype} {a.shape}")
     return a.item()
 
@@ -241,6 +241,9 @@ def _check_optimizer(
     for key, value in saved.items():
         slot, _, param = key.partition("/")
         if key == "t":
+            continue
+        if slot == "hyper" and param in optimizer.settings:
+            _scalar(saved, key, "f", where)
             continue
         if slot not in optimizer.slots or param not in params:
             raise ValueError(f"{where} has {name} state {key!r}, which fits no slot and parameter")

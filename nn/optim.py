@@ -18,6 +18,7 @@ class Optimizer:
     """Shared bookkeeping: the learning rate, the state arrays and their (de)serialization."""
 
     slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
+    settings: tuple[str, ...] = ("lr",)  # hyperparameters saved with the state
 
     def __init__(self, lr: float) -> None:
         if not lr > 0:
@@ -50,6 +51,7 @@ class Optimizer:
             for slot, arrays in self.state.items()
             for name, a in arrays.items()
         }
+        out |= {f"hyper/{name}": np.array(float(getattr(self, name))) for name in self.settings}
         out["t"] = np.array(self.t)
         return out
 
@@ -58,10 +60,14 @@ class Optimizer:
         if "t" not in state:
             raise ValueError(f"{type(self).__name__} state has no step count 't'")
         new: dict[str, dict[str, NDArray]] = {slot: {} for slot in self.slots}
+        settings = {}
         for key, value in state.items():
             if key == "t":
                 continue
             slot, _, name = key.partition("/")
+            if slot == "hyper" and name in self.settings and np.ndim(value) == 0:
+                settings[name] = float(value)
+                continue
             if slot not in new or not name:
                 raise ValueError(f"unexpected key {key!r} in {type(self).__name__} state")
             new[slot][name] = np.array(value)
@@ -69,6 +75,8 @@ class Optimizer:
         if names and any(n != names[0] for n in names):
             raise ValueError(f"{type(self).__name__} state slots name different parameters")
         self.state, self.t = new, int(state["t"])
+        for name, value in settings.items():  # a resumed run continues with the saved settings
+            setattr(self, name, value)
 
 
 # --8<-- [start:sgd]
@@ -104,6 +112,7 @@ class Momentum(Optimizer):
     """
 
     slots = ("v",)
+    settings = ("lr", "momentum")
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr)
@@ -150,6 +159,7 @@ class RMSprop(Optimizer):
     """
 
     slots = ("h",)
+    settings = ("lr", "decay_rate")
 
     def __init__(self, lr: float = 0.01, decay_rate: float = 0.99) -> None:
         super().__init__(lr)
@@ -174,6 +184,7 @@ class Adam(Optimizer):
     """
 
     slots = ("m", "v")
+    settings = ("lr", "beta1", "beta2")
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999) -> None:
         super().__init__(lr)

@@ -47,7 +47,8 @@ def test_float32_parameters_stay_float32(cls):
     opt = cls(lr=0.1)
     opt.update(params, {"W": np.full(3, 0.5, np.float32)})
     assert params["W"].dtype == np.float32
-    assert all(a.dtype == np.float32 for k, a in opt.state_dict().items() if k != "t")
+    state = opt.state_dict()
+    assert all(a.dtype == np.float32 for k, a in state.items() if k != "t" and "hyper/" not in k)
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -102,3 +103,13 @@ def test_optimizers_train_a_network(cls):
     for _ in range(150):
         opt.update(net.params, net.gradient(x, t))
     assert net.loss(x, t) < 0.5 * before
+
+
+def test_state_dict_carries_the_settings_so_a_resumed_run_keeps_them():
+    opt = Adam(lr=0.005, beta1=0.8)
+    opt.update({"W": np.ones(2)}, {"W": np.ones(2)})
+    state = opt.state_dict()
+    assert float(state["hyper/lr"]) == 0.005 and float(state["hyper/beta1"]) == 0.8
+    fresh = Adam()
+    fresh.load_state_dict(state)
+    assert (fresh.lr, fresh.beta1, fresh.beta2) == (0.005, 0.8, 0.999)
