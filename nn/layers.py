@@ -42,6 +42,7 @@ class Layer:
         return value
 
 
+# --8<-- [start:unbroadcast]
 def _unbroadcast(grad, shape: tuple[int, ...]):
     """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`."""
     if np.shape(grad) == shape:
@@ -49,6 +50,9 @@ def _unbroadcast(grad, shape: tuple[int, ...]):
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     return np.sum(grad, axis=stretched, keepdims=True) if stretched else grad
+
+
+# --8<-- [end:unbroadcast]
 
 
 # --8<-- [start:mul_layer]
