@@ -36,6 +36,7 @@ class CheckpointInfo:
     rng: np.random.Generator | None
 
 
+# --8<-- [start:save_checkpoint]
 def save_checkpoint(
     path: str | os.PathLike[str],
     net: Any,
@@ -86,6 +87,9 @@ def save_checkpoint(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+# --8<-- [end:save_checkpoint]
 
 
 def load_checkpoint(

@@ -15,6 +15,7 @@ from nn.init import as_rng
 Batch = tuple[NDArray, NDArray]
 
 
+# --8<-- [start:dataset]
 class Dataset(abc.ABC):
     """Samples with targets: a length, and a batch `(x, t)` for an array of indices."""
 
@@ -54,6 +55,10 @@ class ArrayDataset(Dataset):
         return self.x[index], self.t[index]
 
 
+# --8<-- [end:dataset]
+
+
+# --8<-- [start:data_loader]
 class DataLoader:
     """Mini-batches of a dataset, reshuffled every epoch when `shuffle` is True.
 
@@ -100,3 +105,6 @@ class DataLoader:
         stop = len(self) * self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             yield self.dataset[order[start : start + self.batch_size]]
+
+
+# --8<-- [end:data_loader]

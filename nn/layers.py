@@ -294,6 +294,7 @@ class SoftmaxWithLoss(_LossLayer):
 # --8<-- [end:softmax_with_loss]
 
 
+# --8<-- [start:targets_like]
 def _targets_like(t: ArrayLike, x: NDArray, name: str) -> NDArray:
     """`t` with `x`'s shape; `(N,)` targets for `(N, 1)` outputs are reshaped, never broadcast."""
     t = np.asarray(t)
@@ -307,6 +308,9 @@ def _targets_like(t: ArrayLike, x: NDArray, name: str) -> NDArray:
     t = t.astype(x.dtype, copy=False)
     check_finite(t, "t")
     return t
+
+
+# --8<-- [end:targets_like]
 
 
 class SigmoidWithLoss(_LossLayer):
@@ -348,6 +352,7 @@ class SigmoidWithLoss(_LossLayer):
         return (scores[:, 0] > 0).astype(np.intp)
 
 
+# --8<-- [start:mse_loss]
 class MSELoss(_LossLayer):
     """Mean squared error `mean((y - t) ** 2)` for regression; the output layer is the identity.
 
@@ -372,3 +377,6 @@ class MSELoss(_LossLayer):
     def backward(self, dout: float = 1.0) -> NDArray:
         diff = self._cache(self.diff)
         return diff * (2.0 * dout / diff.size)
+
+
+# --8<-- [end:mse_loss]
