@@ -191,6 +191,7 @@ def binary_cross_entropy(p: ArrayLike, t: ArrayLike) -> float:
     )
 
 
+# --8<-- [start:bce_with_logits]
 def binary_cross_entropy_with_logits(z: ArrayLike, t: ArrayLike) -> float:
     """`binary_cross_entropy(sigmoid(z), t)` computed from the scores `z` directly.
 
@@ -204,3 +205,6 @@ def binary_cross_entropy_with_logits(z: ArrayLike, t: ArrayLike) -> float:
     if z.shape != t.shape:
         raise ValueError(f"z and t must have the same shape, got {z.shape} and {t.shape}")
     return float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
+
+
+# --8<-- [end:bce_with_logits]

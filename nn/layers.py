@@ -313,6 +313,7 @@ def _targets_like(t: ArrayLike, x: NDArray, name: str) -> NDArray:
 # --8<-- [end:targets_like]
 
 
+# --8<-- [start:sigmoid_with_loss]
 class SigmoidWithLoss(_LossLayer):
     """Sigmoid followed by binary cross-entropy, for one-unit (or multi-label) 0/1 outputs.
 
@@ -350,6 +351,9 @@ class SigmoidWithLoss(_LossLayer):
     def classify(scores: NDArray) -> NDArray:
         """Predicted 0/1 per row for a one-unit output: score > 0, i.e. probability > 0.5."""
         return (scores[:, 0] > 0).astype(np.intp)
+
+
+# --8<-- [end:sigmoid_with_loss]
 
 
 # --8<-- [start:mse_loss]

@@ -172,6 +172,7 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(h) + EPS)
 
 
+# --8<-- [start:adam]
 class Adam(Optimizer):
     """Adam: `m <- m + (1 - beta1)(dW - m)`, `v <- v + (1 - beta2)(dW**2 - v)`, then
     `W <- W - lr_t * m / (sqrt(v) + 1e-7)` with `lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)`.
@@ -196,3 +197,6 @@ class Adam(Optimizer):
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g * g - v)
         p -= lr_t * m / (np.sqrt(v) + EPS)
+
+
+# --8<-- [end:adam]

@@ -87,6 +87,7 @@ def _check_activation(i: int, layer: Mapping[str, Any], last: bool) -> None:
         raise ValueError(f"layer {i} activation 'softmax' needs output_dim >= 2, got {n_out}")
 
 
+# --8<-- [start:build_network]
 def build_network(
     spec: Sequence[Mapping[str, Any]],
     rng: np.random.Generator | int | None = None,
@@ -119,3 +120,6 @@ def build_network(
         dtype=dtype,
         loss=OUTPUT_LOSSES[spec[-1]["activation"]],
     )
+
+
+# --8<-- [end:build_network]

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from nn import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss, TwoLayerNet
+from nn import (
+    AddLayer,
+    Affine,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    SigmoidWithLoss,
+    SoftmaxWithLoss,
+    TwoLayerNet,
+)
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "diagrams"
 
@@ -223,6 +232,33 @@ def two_layer_net() -> str:
     )
 
 
+def sigmoid_with_loss_nodes() -> str:
+    """Sigmoid, then binary cross-entropy, for two samples: dL/dp, then dL/dz = (p - t) / N."""
+    z, t = np.array([[1.5], [-0.5]]), np.array([1, 0])
+    layer = SigmoidWithLoss()
+    loss = layer.forward(z, t)
+    dz = layer.backward()
+    p, column = layer.y, t.reshape(-1, 1)
+    # binary cross-entropy node: d(-(t log p + (1 - t) log(1 - p)) / N)/dp
+    dp = (-column / p + (1 - column) / (1 - p)) / len(t)
+    assert np.allclose(dp * p * (1 - p), dz), "node-by-node must match SigmoidWithLoss"
+    return "\n".join(
+        [
+            "graph LR",
+            '    z(["scores z"])',
+            '    sg(("σ")):::op',
+            '    bce(("Binary<br/>Cross Entropy")):::op',
+            f'    t(["t = {fmt(t)}"])',
+            '    L(["L"])',
+            edge("z", "sg", fmt(z), fmt(dz)),
+            edge("sg", "bce", fmt(p), fmt(dp)),
+            "    t --> bce",
+            edge("bce", "L", fmt(loss), fmt(1)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
 DIAGRAMS = {
     "apple": apple,
     "apple_orange": apple_orange,
@@ -231,6 +267,7 @@ DIAGRAMS = {
     "affine": affine,
     "softmax_with_loss": softmax_with_loss,
     "two_layer_net": two_layer_net,
+    "sigmoid_with_loss_nodes": sigmoid_with_loss_nodes,
 }
 
 

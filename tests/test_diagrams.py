@@ -28,3 +28,15 @@ def test_worked_example_numbers_are_in_the_diagrams():
         '"715 ← 1"',
     ]:
         assert label in both, label
+
+
+def test_sigmoid_with_loss_nodes_shows_each_nodes_gradient():
+    # The network-as-data page derives these: dL/dp = (p - t) / (p (1 - p) N) at the
+    # binary cross-entropy node, and (p - t) / N once the sigmoid's local derivative is applied.
+    nodes = render("sigmoid_with_loss_nodes")
+    for label in [
+        '"[1.5, -0.5] ← [-0.09121, 0.1888]"',
+        '"[0.8176, 0.3775] ← [-0.6116, 0.8033]"',
+        '"0.3377 ← 1"',
+    ]:
+        assert label in nodes, label
