@@ -67,6 +67,7 @@ class Parameters(MutableMapping):
 
 
 # --8<-- [start:network]
+# --8<-- [start:network_class]
 class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
 
@@ -121,6 +122,9 @@ class Network:
         return (
             f"{type(self).__name__}({' -> '.join(self.layers)} -> {type(self.last_layer).__name__})"
         )
+
+
+# --8<-- [end:network_class]
 
 
 # --8<-- [start:two_layer_net]
