@@ -203,6 +203,33 @@ def softmax_with_loss() -> str:
     )
 
 
+def softmax_with_loss_nodes() -> str:
+    """Softmax, then cross-entropy, with the gradient between them: dL/dy = -t / y."""
+    a, t = np.array([[0.3, 2.9, 4.0]]), np.array([2])
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(a, t)
+    da = layer.backward()
+    y, onehot = layer.y, np.eye(3)[t]
+    dy = -onehot / y + 0.0  # cross-entropy node: d(-sum t log y)/dy = -t / y (+0.0: no "-0")
+    jacobian = np.diag(y[0]) - np.outer(y[0], y[0])  # softmax node: dy_k/da_j = y_k (d_kj - y_j)
+    assert np.allclose(dy @ jacobian, da), "node-by-node must match SoftmaxWithLoss"
+    return "\n".join(
+        [
+            "graph LR",
+            '    a(["scores a"])',
+            '    sm(("Softmax")):::op',
+            '    ce(("Cross Entropy<br/>Error")):::op',
+            f'    t(["t = {t[0]}"])',
+            '    L(["L"])',
+            edge("a", "sm", fmt(a), fmt(da)),
+            edge("sm", "ce", fmt(y), fmt(dy)),
+            "    t --> ce",
+            edge("ce", "L", fmt(loss), fmt(1)),
+            "    classDef op fill:#fff3e0,stroke:#e65100",
+        ]
+    )
+
+
 def two_layer_net() -> str:
     net = TwoLayerNet(784, 50, 10, rng=0)
     x = np.zeros((100, 784))
@@ -266,6 +293,7 @@ DIAGRAMS = {
     "sigmoid": sigmoid,
     "affine": affine,
     "softmax_with_loss": softmax_with_loss,
+    "softmax_with_loss_nodes": softmax_with_loss_nodes,
     "two_layer_net": two_layer_net,
     "sigmoid_with_loss_nodes": sigmoid_with_loss_nodes,
 }
