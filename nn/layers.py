@@ -108,7 +108,8 @@ class AddLayer(Layer):
     def backward(self, dout):
         x_shape, y_shape = self._cache(self.shapes)
         # d(x + y)/dx = d(x + y)/dy = 1: the upstream gradient passes through unchanged.
-        return _unbroadcast(dout, x_shape), _unbroadcast(dout, y_shape)
+        # `dout * 1` gives each input its own copy: editing one never changes the other.
+        return _unbroadcast(dout * 1, x_shape), _unbroadcast(dout * 1, y_shape)
 
 
 # --8<-- [end:add_layer]
@@ -138,7 +139,7 @@ class Relu(Layer):
 
     def backward(self, dout: NDArray) -> NDArray:
         mask = self._cache(self.mask, dout, getattr(self.mask, "shape", None))
-        dx = dout * mask  # a new array: the caller's dout is left alone
+        dx = as_float(dout) * mask  # a new float array: the caller's dout is left alone
         dx += 0.0  # where dout < 0 the product is -0.0; adding +0.0 makes every zero print as 0.
         return dx
 

@@ -183,9 +183,23 @@ def test_no_backward_modifies_dout(rng):
         x, y, dout = (rng.standard_normal(3) for _ in range(3))
         before = dout.copy()
         layer.forward(x, y)
-        layer.backward(dout)
+        dx, dy = layer.backward(dout)
         np.testing.assert_array_equal(dout, before)
-        # AddLayer may pass dout through; the book's test is that nothing was edited in place.
+        assert dx is not dout and dy is not dout and dx is not dy, type(layer).__name__
+        dx += 1.0  # the caller owns dx: editing it must not reach dy or dout
+        np.testing.assert_array_equal(dout, before)
+        if isinstance(layer, AddLayer):
+            np.testing.assert_array_equal(dy, before)
+
+
+def test_relu_backward_takes_integer_dout():
+    relu = Relu()
+    relu.forward(np.array([-1.0, 2.0, 3.0]))
+    dx = relu.backward(np.array([5, -5, 7]))
+    assert dx.dtype == np.float64
+    np.testing.assert_array_equal(dx, [0.0, -5.0, 7.0])
+    relu.forward(np.array([-1.0, 2.0], dtype=np.float32))
+    assert relu.backward(np.array([1.0, 1.0], dtype=np.float32)).dtype == np.float32
 
 
 def test_loss_layers_leave_inputs_alone(rng):
