@@ -181,28 +181,6 @@ def affine() -> str:
     )
 
 
-def softmax_with_loss() -> str:
-    a, t = np.array([[0.3, 2.9, 4.0]]), np.array([2])
-    layer = SoftmaxWithLoss()
-    loss = layer.forward(a, t)
-    da = layer.backward()
-    return "\n".join(
-        [
-            "graph LR",
-            '    a(["scores a"])',
-            '    sm(("Softmax")):::op',
-            '    ce(("Cross Entropy<br/>Error")):::op',
-            '    t(["t = 2"])',
-            '    L(["L"])',
-            edge("a", "sm", fmt(a), fmt(da)),
-            edge("sm", "ce", fmt(layer.y), "y − t"),
-            "    t --> ce",
-            edge("ce", "L", fmt(loss), fmt(1)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
-        ]
-    )
-
-
 def softmax_with_loss_nodes() -> str:
     """Softmax, then cross-entropy, with the gradient between them: dL/dy = -t / y."""
     a, t = np.array([[0.3, 2.9, 4.0]]), np.array([2])
@@ -292,7 +270,6 @@ DIAGRAMS = {
     "relu": relu,
     "sigmoid": sigmoid,
     "affine": affine,
-    "softmax_with_loss": softmax_with_loss,
     "softmax_with_loss_nodes": softmax_with_loss_nodes,
     "two_layer_net": two_layer_net,
     "sigmoid_with_loss_nodes": sigmoid_with_loss_nodes,

@@ -14,6 +14,14 @@ def test_diagram_is_up_to_date(name):
     )
 
 
+def test_every_diagram_file_is_generated_and_shown():
+    """A .mmd file no generator writes would never be checked; one no page includes is dead."""
+    assert {p.stem for p in OUT.glob("*.mmd")} == set(DIAGRAMS)
+    pages = "".join(p.read_text(encoding="utf-8") for p in OUT.parent.rglob("*.md"))
+    unused = [name for name in DIAGRAMS if f"docs/diagrams/{name}.mmd" not in pages]
+    assert not unused, f"diagrams no page includes: {unused}"
+
+
 def test_worked_example_numbers_are_in_the_diagrams():
     apple = render("apple")
     for label in ['"100 ← 2.2"', '"2 ← 110"', '"1.1 ← 200"', '"220 ← 1"']:
