@@ -131,13 +131,24 @@ class Trainer:
             if bar is not None:
                 bar.update()
         record = {"train_loss": sum(losses) / len(losses)}
-        if self._metric is not None:
-            record[f"train_{self.metric_name}"] = self._evaluate(self.train_loader.dataset)[1]
-        if self.test_data is not None:
-            loss, score = self._evaluate(self.test_data, with_loss=True)
-            record["test_loss"] = loss
-            if self._metric is not None:
-                record[f"test_{self.metric_name}"] = score
+        try:  # the last update may have left parameters that overflow on the next forward pass
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                if self._metric is not None:
+                    train = self._evaluate(self.train_loader.dataset)[1]
+                    record[f"train_{self.metric_name}"] = train
+                if self.test_data is not None:
+                    loss, score = self._evaluate(self.test_data, with_loss=True)
+                    record["test_loss"] = loss
+                    if self._metric is not None:
+                        record[f"test_{self.metric_name}"] = score
+        except FloatingPointError as exc:
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch}, evaluating after its last step: {exc}; "
+                "try a smaller lr"
+            ) from exc
+        except Exception as exc:
+            exc.add_note(f"(in Trainer.fit, evaluating after epoch {epoch})")
+            raise
         for key, value in record.items():
             self.history[key].append(value)
         if bar is not None:

@@ -180,9 +180,9 @@ class StubNet:
         return 0.0
 
 
-def stub_trainer(net, n=10):
+def stub_trainer(net, n=10, metric=None):
     loader = DataLoader(ArrayDataset(np.arange(n, dtype=float), np.zeros(n)), batch_size=2)
-    return Trainer(net, SGD(lr=0.5), loader, metric=None, progress=False)
+    return Trainer(net, SGD(lr=0.5), loader, metric=metric, progress=False)
 
 
 def test_a_nan_loss_stops_before_the_update_and_names_epoch_and_step():
@@ -198,6 +198,32 @@ def test_other_errors_keep_their_type_and_say_where():
     with pytest.raises(ValueError, match="wrong shape") as info:
         trainer.fit(1)
     assert any("epoch 1, step 2" in note for note in info.value.__notes__)
+
+
+def test_divergence_while_evaluating_names_the_epoch():
+    def overflows(net, x, t):
+        return float(np.exp(np.float64(1000.0)))  # a RuntimeWarning and inf, unless it raises
+
+    trainer = stub_trainer(StubNet(), metric=overflows)
+    with pytest.raises(FloatingPointError, match="diverged in epoch 1, evaluating after its last"):
+        trainer.fit(2)
+    assert trainer.epoch == 0  # the broken epoch is not recorded
+
+
+def test_other_errors_while_evaluating_say_where():
+    calls = []
+
+    def broken(net, x, t):
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyError("no such column")
+        return 0.0
+
+    trainer = stub_trainer(StubNet(), metric=broken)
+    trainer.fit(1)
+    with pytest.raises(KeyError) as info:
+        trainer.fit(1)
+    assert any("evaluating after epoch 2" in note for note in info.value.__notes__)
 
 
 def test_bad_arguments(moons):
