@@ -66,7 +66,6 @@ class Parameters(MutableMapping):
         return f"Parameters({shapes})"
 
 
-# --8<-- [start:network]
 # --8<-- [start:network_class]
 class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
@@ -102,7 +101,6 @@ class Network:
             dout = layer.backward(dout)
         return self.grads
 
-    # --8<-- [end:network]
 
     @property
     def grads(self) -> dict[str, NDArray]:

@@ -139,3 +139,12 @@ def test_binary_cross_entropy_forms_agree_and_stay_finite():
         assert np.isfinite(binary_cross_entropy(np.array([0.0, 1.0]), np.array([1.0, 0.0])))
         big = binary_cross_entropy_with_logits(np.array([1e4, -1e4]), np.array([0.0, 1.0]))
     assert big == pytest.approx(1e4)
+
+
+@pytest.mark.parametrize(
+    "loss", [binary_cross_entropy, binary_cross_entropy_with_logits, mean_squared_error]
+)
+def test_elementwise_losses_refuse_shapes_that_would_broadcast(loss):
+    # (3,) against (3, 1) broadcasts to (3, 3): a silent mean over nine pairs, not three.
+    with pytest.raises(ValueError, match=r"same shape, got \(3,\) and \(3, 1\)"):
+        loss(np.full(3, 0.5), np.ones((3, 1)))
