@@ -191,6 +191,22 @@ def test_chinese_pages_use_the_glossary(path):
             )
 
 
+CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # punctuation, ideographs, full-width forms
+CJK_LINE_BREAK = re.compile(f"[{CJK}]\n[ \t]*[{CJK}]")
+
+
+@pytest.mark.parametrize("path", chinese_pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_chinese_sentences_are_not_broken_across_lines(path):
+    """A line break inside Chinese text renders as a stray space between two characters."""
+    text = "\n".join(read_page(path).prose)
+    if m := CJK_LINE_BREAK.search(text):
+        line = text.count("\n", 0, m.start()) + 1
+        raise AssertionError(
+            f"{path.name}: Chinese text broken across lines at {m[0]!r} "
+            f"(prose line {line}): join the lines"
+        )
+
+
 # ---------------------------------------------------------------------------
 # The built site
 
