@@ -1,0 +1,20 @@
+"""The benchmark script runs, and its flat-NumPy floor does the same arithmetic as nn's step."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_step_runs_and_prints_its_ratios():
+    # No time is asserted (machines are shared and noisy); the script itself checks that the
+    # floor's first update equals nn's before it times anything.
+    out = subprocess.run(
+        [sys.executable, "tests/bench_step.py", "--repeats", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.count("step/matmuls") == 2 and out.count("step/floor") == 2, out
