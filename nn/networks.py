@@ -101,7 +101,6 @@ class Network:
             dout = layer.backward(dout)
         return self.grads
 
-
     @property
     def grads(self) -> dict[str, NDArray]:
         """The gradients of the last `gradient` call, under the parameters' names."""

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -240,6 +241,15 @@ def test_strict_build_makes_both_languages(site):
     assert not list(site.rglob("VENDOR.txt")), "maintainer notes were published"
     zh = (site / "zh" / "getting-started" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="zh"' in zh and "快速上手" in zh
+
+
+def test_the_root_inventory_points_at_english_pages(site):
+    # docs/hooks/inventory.py: the Chinese build must not overwrite the English objects.inv.
+    data = (site / "objects.inv").read_bytes()
+    header = data.split(b"\n", 4)
+    entries = zlib.decompress(header[4]).decode("utf-8").splitlines()
+    assert "nn.Affine py:class 2 api/#nn.layers.Affine -" in entries
+    assert not [e for e in entries if " zh/" in e], "the inventory links Chinese pages"
 
 
 def test_api_examples_render_as_code(site):
