@@ -57,7 +57,7 @@ def save_checkpoint(
         history: e.g. `Trainer.history`, a name -> list of floats.
 
     Examples:
-        >>> save_checkpoint("ckpt.npz", net, opt, epoch=5, rng=loader.rng, history=history)
+        >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
     """
     arrays = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
     if optimizer is not None:
@@ -114,7 +114,9 @@ def load_checkpoint(
         `CheckpointInfo(epoch, history, rng)`; `rng` is None if none was saved.
 
     Examples:
-        >>> info = load_checkpoint("ckpt.npz", net, opt, rng=loader.rng)
+        >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
+        >>> load_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=1), Adam()).epoch
+        5
     """
     data = _read(path)
     where = f"checkpoint {os.fspath(path)!r}"

@@ -15,7 +15,7 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
         rng: a `numpy.random.Generator` (used as is), an int seed, or None for fresh entropy.
 
     Examples:
-        >>> as_rng(0).integers(10)
+        >>> int(as_rng(0).integers(10))
         8
     """
     if isinstance(rng, np.random.Generator):
