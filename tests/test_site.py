@@ -208,6 +208,22 @@ def test_chinese_sentences_are_not_broken_across_lines(path):
         )
 
 
+TEST_REFERENCE = re.compile(r"(tests/[\w/]+\.py)(?:::(\w+))?")
+
+
+@pytest.mark.parametrize("path", english_pages() + chinese_pages(), ids=lambda p: p.name)
+def test_the_tests_a_page_names_exist(path):
+    """Pages say which test guards each pitfall; a renamed test must not leave a dead name."""
+    for m in TEST_REFERENCE.finditer(path.read_text(encoding="utf-8")):
+        file, name = ROOT / m[1], m[2]
+        assert file.is_file(), f"{path.name} names {m[0]}, but {m[1]} does not exist"
+        if name:
+            source = file.read_text(encoding="utf-8")
+            assert re.search(rf"^def {name}\(", source, re.M), (
+                f"{path.name} names {m[0]}, but {m[1]} has no test {name}"
+            )
+
+
 # ---------------------------------------------------------------------------
 # The built site
 
