@@ -1,6 +1,6 @@
 """Set up and run the project with nothing but python3 and git.
 
-    python3 .ci/dev.py serve   # build the site and serve it on http://127.0.0.1:8000/nn/
+    python3 .ci/dev.py serve   # serve the site on http://127.0.0.1:8000/nn/ (or the next free port)
     python3 .ci/dev.py test    # lint, strict build, every test and every code block
 
 The first run makes a virtual environment in .venv and installs the project into it;
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import venv
@@ -61,14 +62,27 @@ def ensure_chromium() -> None:
     run(apt, "install", "-y", "-q", "chromium", "chromium-driver", env=env)
 
 
+def free_port(first: int = 8000, tries: int = 20) -> int:
+    """The first port from `first` on that nothing listens on, so a second serve still starts."""
+    for port in range(first, first + tries):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"ports {first}-{first + tries - 1} are all in use")
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test"}:
         print(__doc__)
         return 2
     ensure_venv()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["NO_MKDOCS_2_WARNING"] = "1"  # Material's notice about MkDocs 2: mkdocs is pinned < 2
     if argv[0] == "serve":
-        addr = "127.0.0.1:8000"
+        addr = f"127.0.0.1:{free_port()}"
         # mkdocs serves under site_url's path (/nn/), as GitHub Pages will.
         print(f"Serving the site on http://{addr}/nn/ (English) and http://{addr}/nn/zh/ (中文)")
         cmd = [BIN / "mkdocs", "serve", "--dev-addr", addr, *argv[1:]]
