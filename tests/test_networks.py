@@ -98,6 +98,9 @@ def test_parameters_are_one_copy_with_the_layers():
         net.params["W1"] = np.ones((2, 3))
     with pytest.raises(KeyError, match="W9"):
         net.params["W9"]
+    with pytest.raises(KeyError, match="w1"):  # a typo'd name is refused, not added silently
+        net.params["w1"] = np.zeros((3, 2))
+    assert list(net.params) == ["W1", "b1", "W2", "b2"]
     with pytest.raises(TypeError):
         del net.params["W1"]
     assert isinstance(net.params, Parameters)
