@@ -9,9 +9,13 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike, NDArray
+
+try:  # optional: the `train` extra, not a core dependency
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+except ImportError as exc:
+    raise ImportError("nn.plot needs matplotlib: pip install 'nn[train]'") from exc
 
 
 def _save(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -35,3 +38,12 @@ def test_fit_draws_the_prediction_sorted_by_x():
     np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0, 2.0])
     with pytest.raises(ValueError, match="got 3, 2, 3"):
         plot_fit([0, 1, 2], [0, 1], [0, 1, 2])
+
+
+def test_without_matplotlib_the_error_says_what_to_install():
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"  # import matplotlib now fails
+        "try:\n    import nn.plot\nexcept ImportError as e:\n    print(e)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "nn.plot needs matplotlib: pip install 'nn[train]'"
