@@ -78,6 +78,8 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test"}:
         print(__doc__)
         return 2
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script runs before any venv exists)
+        sys.exit(f"nn needs Python 3.11 or newer; this python3 is {sys.version.split()[0]}")
     ensure_venv()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["NO_MKDOCS_2_WARNING"] = "1"  # Material's notice about MkDocs 2: mkdocs is pinned < 2
