@@ -24,12 +24,14 @@ from nn.layers import (
     AddLayer,
     Affine,
     Layer,
+    LossLayer,
     MSELoss,
     MulLayer,
     Relu,
     Sigmoid,
     SigmoidWithLoss,
     SoftmaxWithLoss,
+    unbroadcast,
 )
 from nn.networks import MultiLayerNet, Network, Parameters, TwoLayerNet
 from nn.optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
@@ -47,6 +49,7 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "Layer",
+    "LossLayer",
     "MSELoss",
     "Momentum",
     "MulLayer",
@@ -77,5 +80,6 @@ __all__ = [
     "save_checkpoint",
     "sigmoid",
     "softmax",
+    "unbroadcast",
     "validate_spec",
 ]

@@ -1,7 +1,9 @@
-"""Layers: each one a `forward` and a `backward` side by side.
+"""Layers: each one a `forward` and a `backward` side by side, as in the book.
 
 `forward` caches only what `backward` needs. `backward(dout)` takes the upstream gradient
 and returns the gradient for the layer's input as a new array: it never writes into `dout`.
+What `nn` adds to the book's layers, clear errors for mistakes, lives in one place: the
+helpers of `Layer` and `LossLayer` below, which each method calls in one line.
 """
 
 from __future__ import annotations
@@ -9,42 +11,116 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from nn.functions import (
     as_float,
     binary_cross_entropy_with_logits,
     check_finite,
     labels_from,
+    log_softmax,
     sigmoid,
+    softmax,
 )
 
 
+# --8<-- [start:layer]
 class Layer:
-    """What every layer shares: named parameters and a clear error for `backward` too early."""
+    """The base of every layer: its parameters by name, and the checks `nn` adds to the book.
 
-    params: dict[str, NDArray] = {}  # noqa: RUF012 (read-only default: layers without weights)
+    A layer's `forward` and `backward` hold the book's arithmetic and cache and nothing else.
+    Each check is one line at the start or the end of one of them:
+
+    - `x = self.check_input(x)` turns the input into a float array, keeping a float dtype;
+    - `return self.record_output(out)` remembers the output's shape and dtype;
+    - `dout = self.check_dout(dout)` raises a clear `ValueError` if `forward` never ran or
+      `dout` does not have the output's shape, and gives an integer `dout` the output's dtype.
+
+    Each raises before the layer changes anything, so a failed call leaves the layer as it was.
+    """
+
+    param_names: tuple[str, ...] = ()  # e.g. ("W", "b"): arrays self.W, self.b; grads self.dW, ...
+    _out_shape: tuple[int, ...] | None = None  # set by record_output: forward has run
+    _out_dtype: np.dtype | None = None
+
+    @property
+    def params(self) -> dict[str, NDArray]:
+        """The layer's parameter arrays by name (`{"W": ..., "b": ...}`), empty for none."""
+        return {name: getattr(self, name) for name in self.param_names}
 
     @property
     def grads(self) -> dict[str, NDArray | None]:
-        """Gradients under the same names as `params`."""
-        return {}
+        """The gradients of the last `backward`, under the same names as `params`."""
+        return {name: getattr(self, "d" + name) for name in self.param_names}
 
-    def _cache(self, value, dout=None, shape=None):
-        """Return a value cached by `forward`, checking that `forward` ran and `dout` fits."""
-        if value is None:
-            raise ValueError(f"{type(self).__name__}.backward called before forward")
-        if dout is not None and np.shape(dout) != shape:
+    def forward(self, *inputs):
+        """Compute the output from the inputs and cache what `backward` needs."""
+        raise NotImplementedError
+
+    def backward(self, dout):
+        """Return the gradients for the inputs, given `dout`, the gradient for the output."""
+        raise NotImplementedError
+
+    def check_input(
+        self, x: ArrayLike, *, features: int | None = None, dtype: DTypeLike = None
+    ) -> NDArray:
+        """`x` as a float array: `dtype` if given, else its own float dtype, else float64.
+
+        With `features`, `x` must be `(N, features)` or `(N, ...)` with that many values per
+        sample, e.g. images `(N, 1, 28, 28)` for 784 features.
+        """
+        x = as_float(x) if dtype is None else np.asarray(x).astype(dtype, copy=False)
+        if features is not None and (x.ndim < 2 or math.prod(x.shape[1:]) != features):
             raise ValueError(
-                f"{type(self).__name__}.backward: dout must have the forward output's shape "
-                f"{shape}, got {np.shape(dout)}"
+                f"{type(self).__name__} expects x of shape (N, {features}) or (N, ...) with "
+                f"{features} values per sample, got x of shape {x.shape}"
             )
-        return value
+        return x
+
+    def record_output(self, out):
+        """Remember the shape (and float dtype) of `forward`'s output; return it unchanged."""
+        self._out_shape = np.shape(out)
+        is_float = isinstance(out, np.ndarray) and out.dtype.kind == "f"
+        self._out_dtype = out.dtype if is_float else None
+        return out
+
+    def check_dout(self, dout):
+        """`dout`, checked against the last output; an array becomes the output's float dtype."""
+        name = type(self).__name__
+        if self._out_shape is None:
+            raise ValueError(f"{name}.backward called before forward")
+        if np.shape(dout) != self._out_shape:
+            raise ValueError(
+                f"{name}.backward: dout must have the forward output's shape "
+                f"{self._out_shape}, got {np.shape(dout)}"
+            )
+        return dout if self._out_dtype is None else np.asarray(dout, dtype=self._out_dtype)
+
+    def check_params(self, W: ArrayLike, b: ArrayLike, *, ndim: int, out_axis: int):
+        """`W` and `b` as arrays of one float dtype, `b` with one entry per output unit."""
+        W, b = np.asarray(W), np.asarray(b)
+        name = type(self).__name__
+        if W.ndim != ndim or b.shape != (W.shape[out_axis],):
+            raise ValueError(
+                f"{name} needs W with {ndim} axes and b of shape (W.shape[{out_axis}],), "
+                f"got W {W.shape} and b {b.shape}"
+            )
+        if W.dtype.kind != "f" or b.dtype != W.dtype:
+            raise TypeError(f"W and b must share one float dtype, got {W.dtype} and {b.dtype}")
+        return W, b
+
+
+# --8<-- [end:layer]
 
 
 # --8<-- [start:unbroadcast]
-def _unbroadcast(grad, shape: tuple[int, ...]):
-    """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`."""
+def unbroadcast(grad, shape: tuple[int, ...]):
+    """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`.
+
+    Examples:
+        >>> unbroadcast(np.ones((2, 3)), (3,))
+        array([2., 2., 2.])
+    """
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -57,30 +133,23 @@ def _unbroadcast(grad, shape: tuple[int, ...]):
 
 # --8<-- [start:mul_layer]
 class MulLayer(Layer):
-    """Multiplication node `out = x * y`; scalars or arrays.
+    """Multiplication node `out = x * y`, for scalars or arrays."""
 
-    Examples:
-        >>> mul = MulLayer()
-        >>> mul.forward(100, 2)
-        200
-        >>> mul.backward(1)
-        (2, 100)
-    """
-
-    def __init__(self) -> None:
+    def __init__(self):
         self.x = None
         self.y = None
 
     def forward(self, x, y):
+        out = x * y  # first: if x and y do not broadcast, the layer is left as it was
         self.x = x
         self.y = y
-        return x * y
+        return self.record_output(out)
 
     def backward(self, dout):
-        x, y = self._cache(self.x), self.y
-        dx = dout * y  # d(xy)/dx = y: the inputs swap
-        dy = dout * x
-        return _unbroadcast(dx, np.shape(x)), _unbroadcast(dy, np.shape(y))
+        dout = self.check_dout(dout)
+        dx = dout * self.y  # d(xy)/dx = y: the inputs swap
+        dy = dout * self.x
+        return unbroadcast(dx, np.shape(self.x)), unbroadcast(dy, np.shape(self.y))
 
 
 # --8<-- [end:mul_layer]
@@ -88,28 +157,17 @@ class MulLayer(Layer):
 
 # --8<-- [start:add_layer]
 class AddLayer(Layer):
-    """Addition node `out = x + y`; scalars or arrays.
-
-    Examples:
-        >>> add = AddLayer()
-        >>> add.forward(200, 450)
-        650
-        >>> add.backward(1.1)
-        (1.1, 1.1)
-    """
-
-    def __init__(self) -> None:
-        self.shapes = None
+    """Addition node `out = x + y`: the gradient passes to both inputs unchanged."""
 
     def forward(self, x, y):
-        self.shapes = (np.shape(x), np.shape(y))
-        return x + y
+        out = x + y
+        self.x_shape, self.y_shape = np.shape(x), np.shape(y)  # no values: only shapes
+        return self.record_output(out)
 
     def backward(self, dout):
-        x_shape, y_shape = self._cache(self.shapes)
-        # d(x + y)/dx = d(x + y)/dy = 1: the upstream gradient passes through unchanged.
-        # `dout * 1` gives each input its own copy: editing one never changes the other.
-        return _unbroadcast(dout * 1, x_shape), _unbroadcast(dout * 1, y_shape)
+        dout = self.check_dout(dout)
+        # `dout * 1`: each input gets its own copy, so editing one never changes the other
+        return unbroadcast(dout * 1, self.x_shape), unbroadcast(dout * 1, self.y_shape)
 
 
 # --8<-- [end:add_layer]
@@ -117,31 +175,19 @@ class AddLayer(Layer):
 
 # --8<-- [start:relu]
 class Relu(Layer):
-    """ReLU layer `out = max(x, 0)`.
+    """ReLU `out = max(x, 0)`; the gradient at exactly 0 is 0 (the mask is `x > 0`)."""
 
-    The gradient at exactly `x = 0` is defined as 0 (the mask is `x > 0`).
-
-    Examples:
-        >>> relu = Relu()
-        >>> relu.forward(np.array([-1.0, 0.0, 2.0]))
-        array([0., 0., 2.])
-        >>> relu.backward(np.array([5.0, 5.0, 5.0]))
-        array([0., 0., 5.])
-    """
-
-    def __init__(self) -> None:
+    def __init__(self):
         self.mask = None
 
-    def forward(self, x: ArrayLike) -> NDArray:
-        x = as_float(x)
-        self.mask = x > 0  # only where the input was positive does the gradient flow back
-        return np.maximum(x, 0.0)
+    def forward(self, x):
+        x = self.check_input(x)
+        self.mask = x > 0  # the gradient flows back only where the input was positive
+        return self.record_output(np.maximum(x, 0))
 
-    def backward(self, dout: NDArray) -> NDArray:
-        mask = self._cache(self.mask, dout, getattr(self.mask, "shape", None))
-        dx = as_float(dout) * mask  # a new float array: the caller's dout is left alone
-        dx += 0.0  # where dout < 0 the product is -0.0; adding +0.0 makes every zero print as 0.
-        return dx
+    def backward(self, dout):
+        dout = self.check_dout(dout)
+        return np.where(self.mask, dout, 0)  # a new array: the caller's dout is left alone
 
 
 # --8<-- [end:relu]
@@ -149,26 +195,18 @@ class Relu(Layer):
 
 # --8<-- [start:sigmoid]
 class Sigmoid(Layer):
-    """Sigmoid layer `out = 1 / (1 + exp(-x))`, whose backward is `dout * out * (1 - out)`.
+    """Sigmoid `out = 1 / (1 + exp(-x))`; backward needs only the output."""
 
-    Examples:
-        >>> sig = Sigmoid()
-        >>> sig.forward(np.array([0.0]))
-        array([0.5])
-        >>> sig.backward(np.array([1.0]))
-        array([0.25])
-    """
-
-    def __init__(self) -> None:
+    def __init__(self):
         self.out = None
 
-    def forward(self, x: ArrayLike) -> NDArray:
-        self.out = sigmoid(x)  # stored: backward needs only the output
-        return self.out
+    def forward(self, x):
+        self.out = sigmoid(self.check_input(x))  # split by sign: it never overflows
+        return self.record_output(self.out)
 
-    def backward(self, dout: NDArray) -> NDArray:
-        y = self._cache(self.out, dout, getattr(self.out, "shape", None))
-        return dout * (1.0 - y) * y
+    def backward(self, dout):
+        dout = self.check_dout(dout)
+        return dout * (1.0 - self.out) * self.out
 
 
 # --8<-- [end:sigmoid]
@@ -176,181 +214,131 @@ class Sigmoid(Layer):
 
 # --8<-- [start:affine]
 class Affine(Layer):
-    """Fully connected layer `out = x @ W + b`.
+    """Fully connected layer `out = x @ W + b`, with W `(in, out)` and b `(out,)`."""
 
-    Args:
-        W: weights `(in_features, out_features)`, used as is (not copied).
-        b: bias `(out_features,)`, same dtype as `W`.
-        input_grad: compute `dx` in `backward`; a network's first layer sets it to False,
-            because nobody needs the gradient of the data, and saves a matrix product.
+    param_names = ("W", "b")
 
-    Examples:
-        >>> layer = Affine(np.ones((3, 2)), np.zeros(2))
-        >>> layer.forward(np.ones((4, 3))).shape
-        (4, 2)
-    """
-
-    def __init__(self, W: NDArray, b: NDArray, *, input_grad: bool = True) -> None:
-        W, b = np.asarray(W), np.asarray(b)
-        if W.ndim != 2 or b.shape != (W.shape[1],):
-            raise ValueError(f"W must be (in, out) and b (out,), got W {W.shape} and b {b.shape}")
-        if not np.issubdtype(W.dtype, np.floating) or b.dtype != W.dtype:
-            raise TypeError(f"W and b must share one float dtype, got {W.dtype} and {b.dtype}")
-        self.W, self.b = W, b
-        self.input_grad = input_grad
+    def __init__(self, W, b, *, input_grad=True):
+        self.W, self.b = self.check_params(W, b, ndim=2, out_axis=1)
+        self.input_grad = input_grad  # False in a first layer: the data needs no gradient
         self.x = None
-        self.x_shape = None
+        self.original_x_shape = None
         self.dW = None
         self.db = None
 
-    @property
-    def params(self) -> dict[str, NDArray]:
-        return {"W": self.W, "b": self.b}
+    def forward(self, x):
+        x = self.check_input(x, features=self.W.shape[0], dtype=self.W.dtype)
+        self.original_x_shape = x.shape
+        self.x = x.reshape(x.shape[0], -1)  # images (N, 1, 28, 28) become rows (N, 784)
+        return self.record_output(self.x @ self.W + self.b)
 
-    @property
-    def grads(self) -> dict[str, NDArray | None]:
-        return {"W": self.dW, "b": self.db}
-
-    def forward(self, x: ArrayLike) -> NDArray:
-        x = np.asarray(x)
-        n_in = self.W.shape[0]
-        if x.ndim < 2 or math.prod(x.shape[1:]) != n_in:
-            raise ValueError(
-                f"Affine expects x of shape (N, {n_in}) or (N, ...) with {n_in} values per "
-                f"sample to match W of shape {self.W.shape}, got x of shape {x.shape}"
-            )
-        self.x_shape = x.shape  # images (N, 1, 28, 28) are flattened to (N, 784)
-        self.x = x.reshape(x.shape[0], n_in).astype(self.W.dtype, copy=False)
-        out = self.x @ self.W
-        out += self.b  # in place: one temporary fewer
-        return out
-
-    def backward(self, dout: NDArray) -> NDArray | None:
-        out_shape = None if self.x is None else (len(self.x), self.W.shape[1])
-        x = self._cache(self.x, dout, out_shape)
-        self.dW = x.T @ dout
-        self.db = dout.sum(axis=0)  # b was added to every row, so its gradient sums them
+    def backward(self, dout):
+        dout = self.check_dout(dout)
+        self.dW = self.x.T @ dout
+        self.db = np.sum(dout, axis=0)  # b was added to every row: its gradient sums them
         if not self.input_grad:
             return None
-        return (dout @ self.W.T).reshape(self.x_shape)
+        dx = dout @ self.W.T
+        return dx.reshape(self.original_x_shape)
 
 
 # --8<-- [end:affine]
 
 
-class _LossLayer(Layer):
-    """A last layer: `forward(x, t)` returns the mean loss, `backward(dout=1)` its gradient."""
+# --8<-- [start:loss_layer]
+class LossLayer(Layer):
+    """A last layer: `forward(x, t)` returns the mean loss, `backward(dout=1.0)` its gradient."""
 
-    def _scores(self, x: ArrayLike) -> NDArray:
-        x = as_float(x)
+    def check_scores(self, x: ArrayLike) -> NDArray:
+        """Scores `(N, C)` as a float array, with N > 0 and every value finite."""
+        x = self.check_input(x)
         if x.ndim != 2 or x.shape[0] == 0:
             raise ValueError(f"{type(self).__name__} expects scores of shape (N, C), got {x.shape}")
         check_finite(x, "x")
         return x
 
+    def check_labels(self, t: ArrayLike, x: NDArray) -> NDArray:
+        """Integer labels `(N,)` from labels `(N,)` or one-hot rows `(N, C)` for scores `x`."""
+        return labels_from(t, x.shape)
+
+    def check_targets(self, t: ArrayLike, x: NDArray, *, low=-np.inf, high=np.inf) -> NDArray:
+        """Targets of `x`'s shape and dtype, finite and in `[low, high]`.
+
+        `(N,)` targets for `(N, 1)` outputs are reshaped, never broadcast to `(N, N)`.
+        """
+        t = np.asarray(t)
+        if t.shape == x.shape[:1] and x.shape[1:] == (1,):
+            t = t.reshape(x.shape)
+        if t.shape != x.shape:
+            raise ValueError(
+                f"{type(self).__name__}: t must have the shape of x {x.shape}, got {t.shape} "
+                "((N,) targets are accepted for (N, 1) outputs)"
+            )
+        t = t.astype(x.dtype, copy=False)
+        check_finite(t, "t")
+        if np.any((t < low) | (t > high)):
+            bad = t[(t < low) | (t > high)][0]
+            name = type(self).__name__
+            raise ValueError(f"{name} targets must lie in [{low}, {high}], got {bad}")
+        return t
+
+
+# --8<-- [end:loss_layer]
+
 
 # --8<-- [start:softmax_with_loss]
-class SoftmaxWithLoss(_LossLayer):
-    """Softmax followed by the mean cross-entropy error, for classification into C classes.
+class SoftmaxWithLoss(LossLayer):
+    """Softmax, then the mean cross-entropy error; `t` is labels `(N,)` or one-hot `(N, C)`."""
 
-    `t` may be integer labels `(N,)` or one-hot rows `(N, C)`.
-    `backward(dout=1)` returns `dout * (softmax(x) - onehot(t)) / N`.
-
-    Examples:
-        >>> layer = SoftmaxWithLoss()
-        >>> round(layer.forward(np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([0, 1])), 4)
-        0.1269
-    """
-
-    def __init__(self) -> None:
+    def __init__(self):
+        self.loss = None
         self.y = None  # softmax output
         self.t = None  # labels (N,)
-        self.loss = None
 
-    def forward(self, x: ArrayLike, t: ArrayLike) -> float:
-        x = self._scores(x)
-        self.t = labels_from(t, x.shape)
-        shifted = x - x.max(axis=1, keepdims=True)  # stable: exp() of values <= 0
-        e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
-        self.y = np.divide(e, total, out=e)  # reuse e's memory: it is not needed again
-        # -log softmax(x)[t] = log(sum exp) - shifted[t]: no log of a 0 probability.
-        picked = shifted[np.arange(len(self.t)), self.t]
-        self.loss = float((np.log(total[:, 0]) - picked).sum()) / len(self.t)
-        return self.loss
+    def forward(self, x, t):
+        x = self.check_scores(x)
+        self.t = self.check_labels(t, x)
+        self.y = softmax(x)
+        # -log y[t] from the scores: log_softmax never takes the log of a rounded-off 0
+        self.loss = float(-log_softmax(x)[np.arange(len(x)), self.t].mean())
+        return self.record_output(self.loss)
 
-    def backward(self, dout: float = 1.0) -> NDArray:
-        y = self._cache(self.y)
-        dx = y.copy()
+    def backward(self, dout=1.0):
+        dout = self.check_dout(dout)
+        dx = self.y.copy()
         dx[np.arange(len(self.t)), self.t] -= 1  # y - onehot(t)
-        dx *= dout / len(self.t)  # the loss is a mean over the batch
-        return dx
+        return dx * (dout / len(self.t))  # the loss is a mean over the batch
 
-    @staticmethod
-    def classify(scores: NDArray) -> NDArray:
-        """Predicted class per row: the largest score."""
+    def classify(self, scores):
+        """The predicted class of each row: its largest score."""
         return np.argmax(scores, axis=1)
 
 
 # --8<-- [end:softmax_with_loss]
 
 
-# --8<-- [start:targets_like]
-def _targets_like(t: ArrayLike, x: NDArray, name: str) -> NDArray:
-    """`t` with `x`'s shape; `(N,)` targets for `(N, 1)` outputs are reshaped, never broadcast."""
-    t = np.asarray(t)
-    if t.shape == x.shape[:1] and x.shape[1:] == (1,):
-        t = t.reshape(x.shape)
-    if t.shape != x.shape:
-        raise ValueError(
-            f"{name}: t must have the shape of x {x.shape}, got {t.shape} "
-            "((N,) targets are accepted for (N, 1) outputs)"
-        )
-    t = t.astype(x.dtype, copy=False)
-    check_finite(t, "t")
-    return t
-
-
-# --8<-- [end:targets_like]
-
-
 # --8<-- [start:sigmoid_with_loss]
-class SigmoidWithLoss(_LossLayer):
-    """Sigmoid followed by binary cross-entropy, for one-unit (or multi-label) 0/1 outputs.
+class SigmoidWithLoss(LossLayer):
+    """Sigmoid, then binary cross-entropy, for one-unit (or multi-label) 0/1 outputs."""
 
-    The loss is computed from the scores as `max(x, 0) - x t + log(1 + exp(-|x|))`, which
-    never overflows; `backward(dout=1)` returns `dout * (sigmoid(x) - t) / x.size`.
-
-    Examples:
-        >>> layer = SigmoidWithLoss()
-        >>> round(layer.forward(np.array([[0.0]]), np.array([1])), 4)
-        0.6931
-    """
-
-    def __init__(self) -> None:
+    def __init__(self):
+        self.loss = None
         self.y = None
         self.t = None
-        self.loss = None
 
-    def forward(self, x: ArrayLike, t: ArrayLike) -> float:
-        x = self._scores(x)
-        t = _targets_like(t, x, "SigmoidWithLoss")
-        if np.any((t < 0) | (t > 1)):
-            raise ValueError(
-                f"SigmoidWithLoss targets must lie in [0, 1], got {t[(t < 0) | (t > 1)][0]}"
-            )
-        self.t = t
+    def forward(self, x, t):
+        x = self.check_scores(x)
+        self.t = self.check_targets(t, x, low=0, high=1)
         self.y = sigmoid(x)
-        self.loss = binary_cross_entropy_with_logits(x, t)
-        return self.loss
+        self.loss = binary_cross_entropy_with_logits(x, self.t)  # from the scores: no overflow
+        return self.record_output(self.loss)
 
-    def backward(self, dout: float = 1.0) -> NDArray:
-        y = self._cache(self.y)
-        return (y - self.t) * (dout / y.size)
+    def backward(self, dout=1.0):
+        dout = self.check_dout(dout)
+        return (self.y - self.t) * (dout / self.y.size)  # a mean over all N x K outputs
 
-    @staticmethod
-    def classify(scores: NDArray) -> NDArray:
-        """Predicted 0/1 per row for a one-unit output: score > 0, i.e. probability > 0.5."""
+    def classify(self, scores):
+        """The predicted 0/1 of each row: score > 0, i.e. probability > 0.5."""
         return (scores[:, 0] > 0).astype(np.intp)
 
 
@@ -358,30 +346,22 @@ class SigmoidWithLoss(_LossLayer):
 
 
 # --8<-- [start:mse_loss]
-class MSELoss(_LossLayer):
-    """Mean squared error `mean((y - t) ** 2)` for regression; the output layer is the identity.
+class MSELoss(LossLayer):
+    """Mean squared error `mean((y - t) ** 2)` for regression; the output layer is the identity."""
 
-    `backward(dout=1)` returns `dout * 2 (y - t) / y.size`.
-
-    Examples:
-        >>> layer = MSELoss()
-        >>> layer.forward(np.array([[1.0], [3.0]]), np.array([1.0, 1.0]))
-        2.0
-    """
-
-    def __init__(self) -> None:
-        self.diff = None
+    def __init__(self):
         self.loss = None
+        self.diff = None
 
-    def forward(self, y: ArrayLike, t: ArrayLike) -> float:
-        y = self._scores(y)
-        self.diff = y - _targets_like(t, y, "MSELoss")
+    def forward(self, y, t):
+        y = self.check_scores(y)
+        self.diff = y - self.check_targets(t, y)
         self.loss = float(np.mean(self.diff**2))
-        return self.loss
+        return self.record_output(self.loss)
 
-    def backward(self, dout: float = 1.0) -> NDArray:
-        diff = self._cache(self.diff)
-        return diff * (2.0 * dout / diff.size)
+    def backward(self, dout=1.0):
+        dout = self.check_dout(dout)
+        return self.diff * (2.0 * dout / self.diff.size)
 
 
 # --8<-- [end:mse_loss]

@@ -61,6 +61,10 @@ class Parameters(MutableMapping):
     def __len__(self) -> int:
         return len(self._slots)
 
+    def grads(self) -> dict[str, NDArray | None]:
+        """Each layer's gradient under its parameter's name (None before any backward)."""
+        return {name: layer.grads[key] for name, (layer, key) in self._slots.items()}
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {self[k].shape}" for k in self)
         return f"Parameters({shapes})"
@@ -73,52 +77,42 @@ class Network:
     def __init__(self, layers: OrderedDict[str, Layer], last_layer: Layer) -> None:
         self.layers = layers
         self.last_layer = last_layer
-        self.params = Parameters(layers)
+        self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays, by name
 
     def predict(self, x: ArrayLike) -> NDArray:
+        """The scores for `x`: every layer's forward, in order, without the loss layer."""
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
 
     def loss(self, x: ArrayLike, t: ArrayLike) -> float:
+        """The mean loss of the scores for `x` against the targets `t`."""
         return self.last_layer.forward(self.predict(x), t)
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
-        if not hasattr(self.last_layer, "classify"):
-            raise TypeError(f"accuracy needs a classifier; this network ends in {self.last_layer}")
-        y = self.last_layer.classify(self.predict(x))
+        """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
+        y = classify(self.last_layer, self.predict(x))
         t = np.asarray(t)
-        if t.ndim == 2 and t.shape[1] > 1:  # one-hot
+        if t.ndim == 2 and t.shape[1] > 1:  # one-hot rows: the label is the column of the 1
             t = t.argmax(axis=1)
         return float(np.mean(y == t.reshape(len(y))))
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
-        # forward
-        self.loss(x, t)
-        # backward: from the loss back to the first layer, in reverse order
-        dout = self.last_layer.backward(1.0)
+        """Every parameter's gradient of the loss, by backpropagation."""
+        self.loss(x, t)  # forward
+        dout = self.last_layer.backward(1.0)  # backward: from the loss to the first layer
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
-        return self.grads
-
-    @property
-    def grads(self) -> dict[str, NDArray]:
-        """The gradients of the last `gradient` call, under the parameters' names."""
-        return {
-            name: getattr(layer, "d" + key) for name, (layer, key) in self.params._slots.items()
-        }
+        return self.params.grads()  # each layer's dW, db, ... under the parameters' names
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         """The same gradients by central differences: slow, for checking `gradient`."""
-        return {
-            name: numerical_gradient(lambda _: self.loss(x, t), param)
-            for name, param in self.params.items()
-        }
+        loss = lambda _: self.loss(x, t)  # noqa: E731 (the nudged weights are the layers' own)
+        return {name: numerical_gradient(loss, param) for name, param in self.params.items()}
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({' -> '.join(self.layers)} -> {type(self.last_layer).__name__})"
-        )
+        names = " -> ".join([*self.layers, type(self.last_layer).__name__])
+        return f"{type(self).__name__}({names})"
 
 
 # --8<-- [end:network_class]
@@ -128,35 +122,17 @@ class Network:
 class TwoLayerNet(Network):
     """Affine -> ReLU -> Affine -> Softmax-with-Loss, as in the book.
 
-    Args:
-        input_size: features per sample, e.g. 784 for a flattened 28 x 28 image.
-        hidden_size: units in the hidden layer.
-        output_size: classes.
-        weight_init_std: standard deviation of the initial weights, or "he" / "xavier".
-        rng: a `numpy.random.Generator` or an int seed; the same seed gives the same network.
-        dtype: float64 (default) or float32.
-
-    Examples:
-        >>> net = TwoLayerNet(784, 50, 10, rng=0)
-        >>> net.params["W1"].shape, net.params["b2"].shape
-        ((784, 50), (10,))
+    `weight_init_std`: a standard deviation, "he" or "xavier"; `rng`: a Generator or a seed.
     """
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        output_size: int,
-        weight_init_std: float | str = 0.01,
-        rng: np.random.Generator | int | None = None,
-        dtype: DTypeLike = np.float64,
-    ) -> None:
+        self, input_size, hidden_size, output_size, weight_init_std=0.01, rng=None, dtype=np.float64
+    ):
         rng, dtype = as_rng(rng), float_dtype(dtype)
-        _check_sizes(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
+        check_sizes(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
         W1 = init_weight(rng, input_size, hidden_size, weight_init_std, dtype)
         W2 = init_weight(rng, hidden_size, output_size, weight_init_std, dtype)
         layers = OrderedDict()
-        # The first layer's input is the data: no gradient needed for it (input_grad=False).
         layers["Affine1"] = Affine(W1, np.zeros(hidden_size, dtype), input_grad=False)
         layers["Relu1"] = Relu()
         layers["Affine2"] = Affine(W2, np.zeros(output_size, dtype))
@@ -197,8 +173,8 @@ class MultiLayerNet(Network):
     ) -> None:
         rng, dtype = as_rng(rng), float_dtype(dtype)
         hidden_sizes = list(hidden_sizes)
-        _check_sizes(input_size=input_size, output_size=output_size)
-        _check_sizes(**{f"hidden_sizes[{i}]": n for i, n in enumerate(hidden_sizes)})
+        check_sizes(input_size=input_size, output_size=output_size)
+        check_sizes(**{f"hidden_sizes[{i}]": n for i, n in enumerate(hidden_sizes)})
         names = (
             [activation] * len(hidden_sizes) if isinstance(activation, str) else list(activation)
         )
@@ -222,7 +198,15 @@ class MultiLayerNet(Network):
         super().__init__(layers, LOSSES[loss]())
 
 
-def _check_sizes(**sizes: int) -> None:
+def classify(last_layer: Layer, scores: NDArray) -> NDArray:
+    """The classes a classification loss layer predicts for `scores`; a TypeError for others."""
+    if not hasattr(last_layer, "classify"):
+        raise TypeError(f"accuracy needs a classifier; this network ends in {last_layer}")
+    return last_layer.classify(scores)
+
+
+def check_sizes(**sizes: int) -> None:
+    """Raise ValueError unless every size given by name is a positive integer."""
     for name, n in sizes.items():
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
             raise ValueError(f"{name} must be a positive integer, got {n!r}")

@@ -264,7 +264,7 @@ def test_dout_of_the_wrong_shape():
 
 def test_affine_shape_mismatch_names_both_shapes():
     layer = Affine(np.ones((4, 3)), np.zeros(3))
-    with pytest.raises(ValueError, match=r"\(N, 4\).*W of shape \(4, 3\).*x of shape \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"\(N, 4\).*4 values per sample.*x of shape \(2, 5\)"):
         layer.forward(np.ones((2, 5)))
     with pytest.raises(ValueError, match=r"W \(4, 3\) and b \(4,\)"):
         Affine(np.ones((4, 3)), np.zeros(4))
@@ -301,3 +301,57 @@ def test_sigmoid_with_loss_rejects_targets_out_of_range():
         SigmoidWithLoss().forward(np.zeros((2, 1)), [0, 2])
     with pytest.raises(ValueError, match=r"shape of x \(2, 1\), got \(3,\)"):
         SigmoidWithLoss().forward(np.zeros((2, 1)), [0, 1, 1])
+
+
+def _every_layer(rng):
+    """Each layer with good forward inputs, and inputs its forward must refuse."""
+    x, bad = rng.standard_normal((2, 3)), np.ones((5, 7, 2))
+    return [
+        (MulLayer(), (x, x[0]), (x, np.ones(4))),  # (2, 3) and (4,) do not broadcast
+        (AddLayer(), (x, x[:, :1]), (x, np.ones(4))),
+        (Relu(), (x,), (np.array(["a"]),)),
+        (Sigmoid(), (x,), (np.array(["a"]),)),
+        (Affine(rng.standard_normal((3, 4)), np.zeros(4)), (x,), (bad,)),
+        (SoftmaxWithLoss(), (x, [0, 2]), (x, [0, 3])),
+        (SigmoidWithLoss(), (x[:, :1], [0, 1]), (x[:, :1], [0, 2])),
+        (MSELoss(), (x, np.zeros((2, 3))), (x, np.zeros(2))),
+    ]
+
+
+def test_every_layer_checks_douts_shape(rng):
+    # MulLayer and AddLayer once summed a (4, 2, 3) dout down to their (2, 3) inputs silently.
+    for layer, inputs, _ in _every_layer(rng):
+        out = layer.forward(*inputs)
+        wrong = np.ones((4, *np.shape(out)))
+        with pytest.raises(ValueError, match=r"dout must have the forward output's shape"):
+            layer.backward(wrong)
+
+
+def test_a_failed_call_leaves_the_layer_as_it_was(rng):
+    for layer, inputs, bad_inputs in _every_layer(rng):
+        out = layer.forward(*inputs)
+        state = {k: np.copy(v) for k, v in vars(layer).items() if v is not None}
+        with pytest.raises(ValueError):
+            layer.backward(np.ones((5, 7)))
+        with pytest.raises((ValueError, TypeError)):
+            layer.forward(*bad_inputs)
+        after = {k: np.copy(v) for k, v in vars(layer).items() if v is not None}
+        assert state.keys() == after.keys(), type(layer).__name__
+        for k in state:
+            np.testing.assert_array_equal(after[k], state[k], err_msg=f"{layer}.{k}")
+        layer.backward(np.ones_like(out) if np.ndim(out) else 1.0)  # and it still works
+
+
+def test_integer_dout_takes_the_outputs_float_dtype(rng):
+    f32 = np.float32
+    x = rng.standard_normal((2, 3)).astype(f32)
+    for layer in (Relu(), Sigmoid(), Affine(np.ones((3, 2), f32), np.zeros(2, f32))):
+        out = layer.forward(x)
+        assert layer.backward(np.ones(out.shape, dtype=int)).dtype == f32, type(layer).__name__
+
+
+def test_relu_backward_has_no_negative_zeros():
+    relu = Relu()
+    relu.forward(np.array([-1.0, -2.0]))
+    dx = relu.backward(np.array([-3.0, 4.0]))
+    assert not np.signbit(dx).any(), dx  # prints as [0. 0.], never [-0. 0.]
