@@ -22,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"
 ENGLISH = sorted(p for p in TUTORIALS.glob("*.md") if not p.name.endswith(".zh.md"))
+HOME = [ROOT / "docs" / "index.zh.md", ROOT / "docs" / "getting-started.zh.md"]
 
 # English heading (a prefix: "The math: the chain rule" starts with "The math") -> Chinese
 RECURRING = {
@@ -85,7 +86,7 @@ def test_recurring_parts_have_one_heading_in_each_language(page):
                 assert zh.startswith(expected), f"{twin(page).name}: {zh!r} for {en!r}"
 
 
-@pytest.mark.parametrize("page", ENGLISH + [twin(p) for p in ENGLISH], **ids)
+@pytest.mark.parametrize("page", ENGLISH + [twin(p) for p in ENGLISH] + HOME, **ids)
 def test_no_variant_of_a_recurring_wording(page):
     lang = "zh" if page.name.endswith(".zh.md") else "en"
     text = FENCE.sub("", page.read_text(encoding="utf-8"))
