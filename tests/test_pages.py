@@ -165,3 +165,12 @@ def test_glossary_terms_are_glossed_where_a_chinese_page_first_uses_them(page):
         if not re.match(rf"\*{{0,2}}（[^）]*{re.escape(english)}", after, re.I):
             missing.append(f"{term}（{english}）")
     assert not missing, f"{page.name}: gloss the first use of {missing}"
+
+
+@pytest.mark.parametrize("page", [twin(p) for p in ENGLISH], **ids)
+def test_chinese_parentheses_are_not_nested(page):
+    for line in prose(page, "zh").splitlines():
+        depth = 0
+        for ch in line:
+            depth += {"（": 1, "）": -1}.get(ch, 0)
+            assert depth <= 1, f"{page.name}: nested （（ ）） in {line[:80]!r}: rephrase"
