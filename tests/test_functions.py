@@ -148,3 +148,45 @@ def test_elementwise_losses_refuse_shapes_that_would_broadcast(loss):
     # (3,) against (3, 1) broadcasts to (3, 3): a silent mean over nine pairs, not three.
     with pytest.raises(ValueError, match=r"same shape, got \(3,\) and \(3, 1\)"):
         loss(np.full(3, 0.5), np.ones((3, 1)))
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        ([[np.nan, 0.5]], "probabilities in \\[0, 1\\], got nan"),
+        ([[np.inf, 0.0]], "probabilities in \\[0, 1\\], got inf"),
+        ([[2.5, -1.5]], "probabilities in \\[0, 1\\], got 2.5"),  # scores, not probabilities
+        (np.zeros((0, 2)), r"\(N, C\) with N >= 1, got \(0, 2\)"),
+    ],
+)
+def test_cross_entropy_refuses_what_has_no_finite_loss(y, match):
+    # Before: NaN for NaN or an empty batch, -inf for an infinite probability, a negative
+    # "loss" for scores; the docstring promises a finite value.
+    with pytest.raises(ValueError, match=match):
+        cross_entropy_error(np.array(y), np.zeros(len(y), int))
+
+
+@pytest.mark.parametrize(
+    ("loss", "args", "match"),
+    [
+        (mean_squared_error, ([1.0, np.nan], [1.0, 2.0]), r"y must be finite, but y\[1\] = nan"),
+        (mean_squared_error, ([1.0, 2.0], [np.inf, 2.0]), r"t must be finite, but t\[0\] = inf"),
+        (mean_squared_error, ([], []), "empty: a mean over no values is not a loss"),
+        (binary_cross_entropy, ([0.5, np.nan], [1, 0]), r"p must be in \[0, 1\], but p\[1\] = nan"),
+        (binary_cross_entropy, ([0.5, 1.5], [1, 0]), r"p\[1\] = 1.5"),
+        (binary_cross_entropy, ([0.5, 0.5], [2, 0]), r"t must be in \[0, 1\], but t\[0\] = 2.0"),
+        (binary_cross_entropy, ([], []), "empty"),
+    ],
+)
+def test_elementwise_losses_refuse_nan_empty_and_out_of_range_inputs(loss, args, match):
+    with pytest.raises(ValueError, match=match):
+        loss(*(np.array(a, dtype=float) for a in args))
+
+
+@pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["1.5"]), np.array([None])])
+def test_as_float_refuses_what_is_not_a_real_number(bad):
+    # Before: complex lost its imaginary part (with a ComplexWarning), "1.5" was parsed.
+    with pytest.raises(
+        TypeError, match=f"expected real numbers, got an array of dtype {bad.dtype}"
+    ):
+        sigmoid(bad)
