@@ -127,11 +127,24 @@ def load_checkpoint(
     Returns:
         `CheckpointInfo(epoch, history, rng)`; `rng` is None if none was saved.
 
+    Raises:
+        ValueError: the file is damaged, not a checkpoint, or does not fit `net`, `optimizer`
+            or `rng`; the message names the file, and nothing has been changed.
+        TypeError: `net` has no `params` mapping, `optimizer` no `load_state_dict`, or `rng`
+            is not a Generator.
+        FileNotFoundError: there is no file at `path` (errors of opening it pass unchanged).
+
     Examples:
         >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
         >>> load_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=1), Adam()).epoch
         5
     """
+    if not isinstance(getattr(net, "params", None), Mapping):
+        raise TypeError(f"net must have params, a name -> array mapping; got {type(net).__name__}")
+    if optimizer is not None and not hasattr(optimizer, "load_state_dict"):
+        raise TypeError(f"optimizer must have load_state_dict, got {type(optimizer).__name__}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator to set, got {rng!r}")
     data = _read(path)
     where = f"checkpoint {os.fspath(path)!r}"
     meta = _check_meta(data, where)
@@ -153,9 +166,13 @@ def load_checkpoint(
             )
     elif rng is not None:
         raise ValueError(f"{where} holds no random state to restore into rng")
-    # Everything checked: from here on nothing can fail halfway.
+    # Everything checked: from here on nothing can fail halfway. The optimizer goes first:
+    # its own checks (finite state, settings in range) change nothing when they fail.
     if optimizer is not None:
-        optimizer.load_state_dict(saved_state)
+        try:
+            optimizer.load_state_dict(saved_state)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
     for name, value in params.items():
         net.params[name] = value
     if rng is not None and new_rng is not None:

@@ -82,6 +82,9 @@ def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
     Returns:
         An array of the same shape and dtype, values in `[0, 1]`.
 
+    Raises:
+        TypeError: `x` is not real numbers (complex, text), as for every function here.
+
     Examples:
         >>> sigmoid([-1000.0, 0.0, 1000.0])
         array([0. , 0.5, 1. ])
@@ -100,6 +103,9 @@ def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
 # --8<-- [start:relu]
 def relu(x: ArrayLike) -> NDArray[np.floating]:
     """Rectified linear unit `max(x, 0)`, elementwise.
+
+    Raises:
+        TypeError: `x` is not real numbers.
 
     Examples:
         >>> relu([-2.0, 0.0, 3.0])
@@ -121,6 +127,10 @@ def softmax(x: ArrayLike) -> NDArray[np.floating]:
     Returns:
         Probabilities of the same shape and dtype.
 
+    Raises:
+        TypeError: `x` is not real numbers.
+        ValueError: `x` is a scalar or has no classes.
+
     Examples:
         >>> softmax([[1000.0, 1000.0], [0.0, 0.0]])
         array([[0.5, 0.5],
@@ -137,7 +147,12 @@ def softmax(x: ArrayLike) -> NDArray[np.floating]:
 
 
 def log_softmax(x: ArrayLike) -> NDArray[np.floating]:
-    """`log(softmax(x))` over the last axis, computed without taking the log of a 0."""
+    """`log(softmax(x))` over the last axis, computed without taking the log of a 0.
+
+    Raises:
+        TypeError: `x` is not real numbers.
+        ValueError: `x` is a scalar or has no classes.
+    """
     x = as_float(x)
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -220,6 +235,9 @@ def binary_cross_entropy_with_logits(z: ArrayLike, t: ArrayLike) -> float:
     """`binary_cross_entropy(sigmoid(z), t)` computed from the scores `z` directly.
 
     Uses `max(z, 0) - z * t + log(1 + exp(-|z|))`, which is exact and never overflows.
+
+    Raises:
+        ValueError: `z` and `t` differ in shape: they are never broadcast.
 
     Examples:
         >>> round(binary_cross_entropy_with_logits([1000.0, -1000.0], [1, 0]), 4)

@@ -218,6 +218,9 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """SGD with momentum: `v <- momentum * v - lr * dW`, then `W <- W + v`.
 
+    Raises:
+        ValueError: `lr` or `momentum` is out of range (see `Optimizer`).
+
     Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> opt = Momentum(lr=0.1, momentum=0.9)
@@ -243,6 +246,9 @@ class Momentum(Optimizer):
 class AdaGrad(Optimizer):
     """AdaGrad: `h <- h + dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
+    Raises:
+        ValueError: `lr` is out of range (see `Optimizer`).
+
     Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
         >>> AdaGrad(lr=0.1).update(params, grads)
@@ -265,6 +271,9 @@ class RMSprop(Optimizer):
     """RMSprop: `h <- d * h + (1 - d) * dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
     `d` is `decay_rate`: old squared gradients fade instead of piling up as in AdaGrad.
+
+    Raises:
+        ValueError: `lr` or `decay_rate` is out of range (see `Optimizer`).
 
     Examples:
         >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}

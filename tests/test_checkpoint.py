@@ -367,6 +367,15 @@ TAMPERED = {
         lambda a: a.update(rng=np.array('{"bit_generator": "PCG64", "state": {}}')),
         "invalid random state",
     ),
+    # Before: loaded, and the next step made every weight NaN.
+    "nan lr": (
+        lambda a: a.update({"optim/hyper/lr": np.array(np.nan)}),
+        r"checkpoint '.*ckpt.npz': lr must be positive, got nan",
+    ),
+    "infinite moment": (
+        lambda a: a["optim/v/W1"].fill(np.inf),
+        r"checkpoint '.*ckpt.npz': Adam state 'v/W1' must be a finite float array",
+    ),
 }
 
 
@@ -594,3 +603,16 @@ def test_a_save_that_load_would_refuse_fails_and_keeps_the_old_file(tmp_path, kw
 def test_history_numbers_are_saved_as_floats(tmp_path):
     save_checkpoint(tmp_path / "c.npz", trained()[0], history={"loss": (np.float32(0.5), 1)})
     assert load_checkpoint(tmp_path / "c.npz", trained(1)[0]).history == {"loss": [0.5, 1.0]}
+
+
+def test_load_checkpoint_names_arguments_of_the_wrong_kind(tmp_path):
+    save_checkpoint(tmp_path / "c.npz", trained()[0], rng=np.random.default_rng(0))
+    net = trained(1)[0]
+    before = snapshot(net)
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator to set, got 0"):
+        load_checkpoint(tmp_path / "c.npz", net, rng=0)  # before: AttributeError
+    with pytest.raises(TypeError, match="net must have params, a name -> array mapping"):
+        load_checkpoint(tmp_path / "c.npz", object())
+    with pytest.raises(TypeError, match="optimizer must have load_state_dict, got float"):
+        load_checkpoint(tmp_path / "c.npz", net, 0.01)
+    assert_same(snapshot(net), before)
