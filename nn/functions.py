@@ -34,7 +34,7 @@ def check_finite(x: NDArray, name: str) -> None:
         bad = np.argwhere(~np.isfinite(x))[0]
         raise ValueError(
             f"{name} must be finite, but {name}[{', '.join(map(str, bad))}] = "
-            f"{x[tuple(bad)]!r} (shape {x.shape})"
+            f"{x[tuple(bad)]} (shape {x.shape})"
         )
 
 

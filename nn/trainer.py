@@ -282,6 +282,8 @@ def _check_parts(net: Any, optimizer: Any, train_loader: Any) -> None:
 
 def _check_finite_data(dataset: Dataset, what: str) -> None:
     """A ValueError naming the first sample of `dataset` that holds NaN or infinity."""
+    if isinstance(dataset, tuple | list):  # DataLoader((x, t)) fails only when it is iterated
+        raise TypeError(f"the dataset is a {type(dataset).__name__}: wrap it as ArrayDataset(x, t)")
     n = len(dataset)
     for begin in range(0, n, EVAL_BATCH_SIZE):
         batch = dataset[np.arange(begin, min(begin + EVAL_BATCH_SIZE, n))]

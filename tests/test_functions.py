@@ -16,6 +16,7 @@ from nn import (
     sigmoid,
     softmax,
 )
+from nn.functions import check_finite
 
 finite = st.floats(-1e4, 1e4, allow_nan=False, width=64)
 batches = arrays(np.float64, array_shapes(min_dims=2, max_dims=2, max_side=8), elements=finite)
@@ -87,6 +88,15 @@ def test_functions_do_not_mutate_input(f):
     before = x.copy()
     f(x)
     np.testing.assert_array_equal(x, before)
+
+
+def test_check_finite_names_the_value_plainly():
+    x = np.zeros((2, 3))
+    x[1, 2] = np.nan
+    with pytest.raises(
+        ValueError, match=r"^x must be finite, but x\[1, 2\] = nan \(shape \(2, 3\)\)$"
+    ):
+        check_finite(x, "x")  # before: "= np.float64(nan)", NumPy 2's repr
 
 
 def test_cross_entropy_is_finite_when_a_probability_is_zero():

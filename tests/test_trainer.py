@@ -409,6 +409,8 @@ def test_missing_parts_and_wrong_types_are_named(moons):
         Trainer(net, Adam(), (x, t))
     with pytest.raises(ValueError, match=r"test_data must be \(x_test, t_test\), got 3 items"):
         Trainer(net, Adam(), loader, test_data=(x_test, t_test, t_test))
+    with pytest.raises(TypeError, match=r"dataset is a tuple: wrap it as ArrayDataset\(x, t\)"):
+        Trainer(net, Adam(), DataLoader((x, t)))  # before: an error from indexing a tuple
     with pytest.raises(TypeError, match="progress must be True, False or None, got 'yes'"):
         Trainer(net, Adam(), loader, progress="yes")
     with pytest.raises(ValueError, match="history to continue must hold numbers"):
