@@ -189,8 +189,9 @@ class Trainer:
                 reference = start if start is not None else (losses[0] if losses else None)
                 losses.append(self._step(x, t, reference))
             except FloatingPointError as exc:
+                hint = "" if "smaller lr" in str(exc) else "; try a smaller lr"
                 raise FloatingPointError(
-                    f"training diverged in epoch {epoch}, step {step}: {exc}; try a smaller lr"
+                    f"training diverged in epoch {epoch}, step {step}: {exc}{hint}"
                 ) from exc
             except (ValueError, TypeError) as exc:
                 if type(exc) not in (ValueError, TypeError):  # a subclass may take other args
