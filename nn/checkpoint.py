@@ -9,10 +9,14 @@ the previous checkpoint as it was. A load checks the whole file before it change
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import lzma
+import math
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,11 @@ FORMAT_VERSION = 1
 META = ("format_version", "epoch", "optimizer", "rng", "history")
 # Generators whose state is a dict of ints, which JSON round-trips exactly.
 BIT_GENERATORS = ("PCG64", "PCG64DXSM")
+NPY_MAGIC = b"\x93NUMPY"  # a lone .npy file, which np.load would also accept
+# What reading a damaged archive raises besides BadZipFile, zlib.error and LZMAError: a method
+# or flag it does not know (NotImplementedError), an "encrypted" bit (RuntimeError), a bad
+# bzip2 stream (OSError), an end too early (EOFError) or a header numpy refuses (ValueError).
+READ_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -56,23 +65,28 @@ def save_checkpoint(
         rng: the generator to resume from, e.g. a `DataLoader`'s `rng` (PCG64, the default).
         history: e.g. `Trainer.history`, a name -> list of floats.
 
+    Raises:
+        ValueError: `epoch` is not a non-negative integer, or `history` holds a non-number.
+        TypeError: `rng` is not a Generator with a PCG64 or PCG64DXSM bit generator.
+
     Examples:
         >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
     """
     arrays = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
     if optimizer is not None:
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in optimizer.state_dict().items()}
-    state = None
-    if rng is not None:
-        state = rng.bit_generator.state
-        if state["bit_generator"] not in BIT_GENERATORS:
-            raise TypeError(f"rng must use one of {BIT_GENERATORS}, got {state['bit_generator']}")
+    if rng is not None and type(getattr(rng, "bit_generator", None)).__name__ not in BIT_GENERATORS:
+        raise TypeError(f"rng must use one of {BIT_GENERATORS}, e.g. loader.rng; got {rng!r}")
+    if int(epoch) != epoch or epoch < 0:  # int("3") is 3, which is not "3"
+        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+    if history is not None:  # lists of floats: what load_checkpoint accepts
+        history = {str(k): [float(v) for v in values] for k, values in dict(history).items()}
     arrays |= {
         "format_version": np.array(FORMAT_VERSION),
         "epoch": np.array(int(epoch)),
         "optimizer": np.array("" if optimizer is None else type(optimizer).__name__),
-        "rng": np.array(json.dumps(state)),
-        "history": np.array(json.dumps(None if history is None else dict(history))),
+        "rng": np.array(json.dumps(None if rng is None else rng.bit_generator.state)),
+        "history": np.array(json.dumps(history)),
     }
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -113,11 +127,24 @@ def load_checkpoint(
     Returns:
         `CheckpointInfo(epoch, history, rng)`; `rng` is None if none was saved.
 
+    Raises:
+        ValueError: the file is damaged, not a checkpoint, or does not fit `net`, `optimizer`
+            or `rng`; the message names the file, and nothing has been changed.
+        TypeError: `net` has no `params` mapping, `optimizer` no `load_state_dict`, or `rng`
+            is not a Generator.
+        FileNotFoundError: there is no file at `path` (errors of opening it pass unchanged).
+
     Examples:
         >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
         >>> load_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=1), Adam()).epoch
         5
     """
+    if not isinstance(getattr(net, "params", None), Mapping):
+        raise TypeError(f"net must have params, a name -> array mapping; got {type(net).__name__}")
+    if optimizer is not None and not hasattr(optimizer, "load_state_dict"):
+        raise TypeError(f"optimizer must have load_state_dict, got {type(optimizer).__name__}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator to set, got {rng!r}")
     data = _read(path)
     where = f"checkpoint {os.fspath(path)!r}"
     meta = _check_meta(data, where)
@@ -139,9 +166,13 @@ def load_checkpoint(
             )
     elif rng is not None:
         raise ValueError(f"{where} holds no random state to restore into rng")
-    # Everything checked: from here on nothing can fail halfway.
+    # Everything checked: from here on nothing can fail halfway. The optimizer goes first:
+    # its own checks (finite state, settings in range) change nothing when they fail.
     if optimizer is not None:
-        optimizer.load_state_dict(saved_state)
+        try:
+            optimizer.load_state_dict(saved_state)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
     for name, value in params.items():
         net.params[name] = value
     if rng is not None and new_rng is not None:
@@ -152,19 +183,49 @@ def load_checkpoint(
 
 def _read(path: str | os.PathLike[str]) -> dict[str, NDArray]:
     """Every array in the file, or a ValueError naming the file if it cannot be read."""
-    try:
-        # Our own file object: np.load leaks the one it opens when the zip turns out broken.
-        with open(path, "rb") as file:
-            f = np.load(file, allow_pickle=False)
-            if not isinstance(f, np.lib.npyio.NpzFile):
+    # Opening is outside the `try`: a missing file or a folder without read permission is
+    # not a damaged checkpoint, and keeps its own error (FileNotFoundError, PermissionError).
+    with open(path, "rb") as file:
+        try:
+            if file.read(len(NPY_MAGIC)) == NPY_MAGIC:
                 raise ValueError("it holds a single array, not an .npz archive")
-            with f:
-                return {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise
-    # A truncated or foreign file fails in the zip reader, the .npy parser or the pickle guard.
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"cannot read checkpoint {os.fspath(path)!r}: {exc}") from exc
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                arrays = {}
+                for info in archive.infolist():
+                    key = info.filename.removesuffix(".npy")
+                    if key == info.filename or key in arrays:
+                        raise ValueError(f"unexpected member {info.filename!r}")
+                    # Read whole, so that zipfile checks the CRC-32 of every byte, also of
+                    # bytes that numpy's own reader would skip (such as a shortened dtype).
+                    arrays[key] = _npy(archive.read(info), info.filename)
+                return arrays
+        # A damaged archive can fail anywhere in zipfile, zlib, bz2, lzma or the .npy header
+        # parser, with any of these; none of them has changed anything.
+        except (*READ_ERRORS, zipfile.BadZipFile, zlib.error, lzma.LZMAError) as exc:
+            raise ValueError(f"cannot read checkpoint {os.fspath(path)!r}: {exc}") from exc
+
+
+def _npy(raw: bytes, name: str) -> NDArray:
+    """The array in the bytes of one `.npy` member, after checking its header against them."""
+    f = io.BytesIO(raw)
+    version = np.lib.format.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"{name} has .npy format version {version}, not 1.0 or 2.0")
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+        version, np.lib.format.read_array_header_2_0
+    )
+    shape, fortran_order, dtype = read_header(f)
+    if dtype.hasobject:  # numpy's own words, which the pickle pitfall on the page shows
+        raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+    count, start = math.prod(shape), f.tell()
+    if count * dtype.itemsize != len(raw) - start:
+        raise ValueError(
+            f"{name}: its header says {shape} {dtype} ({count * dtype.itemsize} bytes), "
+            f"but {len(raw) - start} bytes follow"
+        )
+    a = np.frombuffer(raw, dtype=dtype, count=count, offset=start)
+    return a.reshape(shape, order="F" if fortran_order else "C").copy()
 
 
 def _scalar(data: Mapping[str, NDArray], key: str, kinds: str, where: str) -> Any:

@@ -33,6 +33,9 @@ class ArrayDataset(Dataset):
         x: inputs `(N, ...)`, e.g. `(N, in_features)`.
         t: targets `(N, ...)`: labels `(N,)`, one-hot `(N, C)` or values `(N, out_features)`.
 
+    Raises:
+        ValueError: `x` or `t` is a scalar, or their lengths differ.
+
     Examples:
         >>> data = ArrayDataset(np.zeros((5, 2)), np.arange(5))
         >>> x, t = data[np.array([4, 0])]
@@ -70,6 +73,10 @@ class DataLoader:
         shuffle: draw a new order from `rng` at the start of every epoch.
         drop_last: leave out the last batch if it is smaller than `batch_size`.
         rng: a `numpy.random.Generator` or an int seed, kept as `self.rng`.
+
+    Raises:
+        TypeError: `batch_size` is not an int, or `rng` not a Generator, an int seed or None.
+        ValueError: `batch_size` is not positive.
 
     Examples:
         >>> loader = DataLoader(ArrayDataset(np.arange(10), np.arange(10)), batch_size=4)

@@ -36,20 +36,28 @@ def numerical_gradient(
     Returns:
         An array shaped like `x`.
 
+    Raises:
+        TypeError: `x` is not a floating NumPy array.
+        ValueError: `x` is read-only, or `h` is not a positive finite step.
+
     Examples:
         >>> numerical_gradient(lambda v: float(np.sum(v**2)), np.array([3.0, 4.0]))
         array([6., 8.])
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a floating NumPy array, got {type(x).__name__}")
+    if not 0 < h < np.inf:  # h = 0 would divide by 0, and NaN fails this test too
+        raise ValueError(f"h must be a positive finite step, got {h!r}")
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         original = x[idx]
-        x[idx] = original + h
-        f_plus = f(x)
-        x[idx] = original - h
-        f_minus = f(x)
-        x[idx] = original  # restore exactly
+        try:
+            x[idx] = original + h
+            f_plus = f(x)
+            x[idx] = original - h
+            f_minus = f(x)
+        finally:
+            x[idx] = original  # restore exactly, also when f raises
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 
@@ -59,6 +67,9 @@ def numerical_gradient(
 
 def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     """Largest elementwise relative error `|a - b| / max(|a| + |b|, 1e-8)`.
+
+    Raises:
+        ValueError: the arrays differ in shape, or are not numbers.
 
     Examples:
         >>> rel_error([1.0, 2.0], [1.0, 2.0])
@@ -85,9 +96,19 @@ def gradient_check(
 
     Returns:
         The largest relative error per parameter name, e.g. `{"W1": 3e-10, ...}`.
+
+    Raises:
+        ValueError: `net.gradient` gives no gradient, or one of another shape, for a parameter;
+            or `h` is not a positive finite step. Every parameter is restored exactly.
     """
-    backprop = net.gradient(x, t)
+    backprop = {k: np.array(v, copy=True) for k, v in net.gradient(x, t).items() if v is not None}
     errors = {}
+    for name, param in net.params.items():
+        if name not in backprop or backprop[name].shape != param.shape:
+            got = backprop[name].shape if name in backprop else "none"
+            raise ValueError(
+                f"net.gradient gives {got} for {name!r}, which has shape {param.shape}"
+            )
     for name, param in net.params.items():
         numeric = numerical_gradient(lambda _: net.loss(x, t), param, h)
         errors[name] = rel_error(backprop[name], numeric)

@@ -14,6 +14,10 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     Args:
         rng: a `numpy.random.Generator` (used as is), an int seed, or None for fresh entropy.
 
+    Raises:
+        TypeError: `rng` is anything else, such as a legacy `RandomState` or a float.
+        ValueError: a negative seed.
+
     Examples:
         >>> int(as_rng(0).integers(10))
         8
@@ -26,7 +30,11 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 
 def float_dtype(dtype: DTypeLike) -> np.dtype:
-    """`dtype` as a NumPy floating dtype, or a TypeError."""
+    """`dtype` as a NumPy floating dtype.
+
+    Raises:
+        TypeError: `dtype` is not a dtype, or not a floating one.
+    """
     dt = np.dtype(dtype)
     if not np.issubdtype(dt, np.floating):
         raise TypeError(f"dtype must be a floating type such as float32 or float64, got {dt}")
@@ -34,25 +42,34 @@ def float_dtype(dtype: DTypeLike) -> np.dtype:
 
 
 def init_weight(
-    rng: np.random.Generator, n_in: int, n_out: int, std: float | str, dtype: DTypeLike
+    rng: np.random.Generator | int, n_in: int, n_out: int, std: float | str, dtype: DTypeLike
 ) -> NDArray[np.floating]:
     """A `(n_in, n_out)` weight matrix drawn from a normal distribution.
 
     Args:
-        rng: the generator to draw from.
+        rng: the generator to draw from, or an int seed.
         n_in: inputs of the layer.
         n_out: outputs of the layer.
         std: the standard deviation, or `"he"` (`sqrt(2 / n_in)`, for ReLU) or
             `"xavier"` (`sqrt(1 / n_in)`, for sigmoid).
         dtype: a float dtype.
+
+    Raises:
+        TypeError: `rng` is not a Generator or seed, or `dtype` not a float dtype.
+        ValueError: `n_in` or `n_out` is not a positive integer, or `std` is not a positive
+            finite number, "he" or "xavier". Nothing is drawn from `rng` then.
     """
+    for name, n in (("n_in", n_in), ("n_out", n_out)):
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {n!r}")
     if isinstance(std, str):
         scales = {"he": 2.0, "xavier": 1.0}
         if std not in scales:
             raise ValueError(f"weight_init_std must be a number, 'he' or 'xavier', got {std!r}")
         std = np.sqrt(scales[std] / n_in)
-    elif not std > 0:
-        raise ValueError(f"weight_init_std must be positive, got {std!r}")
-    w = rng.standard_normal((n_in, n_out), dtype=float_dtype(dtype))
+    elif isinstance(std, bool) or not isinstance(std, numbers.Real) or not 0 < std < np.inf:
+        raise ValueError(f"weight_init_std must be positive and finite, got {std!r}")
+    rng, dtype = as_rng(rng), float_dtype(dtype)
+    w = rng.standard_normal((n_in, n_out), dtype=dtype)
     w *= std
     return w

@@ -1,17 +1,23 @@
 """Figures with matplotlib's object-oriented API: no pyplot, no global state, no display needed.
 
-Every function returns a `matplotlib.figure.Figure` and, given `path`, also saves it.
+Every function returns a `matplotlib.figure.Figure` and, given `path`, also saves it, to a
+temporary file that replaces `path` only once complete: a failed save leaves the old file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import numbers
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 try:  # optional: the `train` extra, not a core dependency
+    from matplotlib import rcParams
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 except ImportError as exc:
@@ -19,8 +25,22 @@ except ImportError as exc:
 
 
 def _save(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
-    if path is not None:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+    if path is None:
+        return fig
+    path = Path(path)
+    fmt = path.suffix[1:] or rcParams["savefig.format"]  # as savefig: no suffix means .png
+    if not path.suffix:
+        path = path.with_name(f"{path.name}.{fmt}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a figure is a normal file
+        os.replace(tmp, path)  # atomic: the old figure or the new one, never half of one
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     return fig
 
 
@@ -38,7 +58,14 @@ def plot_history(
 
     Returns:
         The figure.
+
+    Raises:
+        TypeError: `history` is not a mapping.
+        ValueError: `history` is empty, or `path` has a suffix matplotlib cannot write; a
+            failed save leaves an existing file at `path` as it was.
     """
+    if not isinstance(history, Mapping):
+        raise TypeError(f"history must map names to values per epoch, got {type(history).__name__}")
     if not history:
         raise ValueError("history is empty: nothing to plot")
     losses = {k: v for k, v in history.items() if "loss" in k}
@@ -70,16 +97,29 @@ def plot_decision_boundary(
         t: their labels `(N,)`.
         path: where to save the figure.
         resolution: grid points per axis.
+
+    Raises:
+        ValueError: `x` is not `(N, 2)` with N >= 1 and finite, `t` is not `(N,)`,
+            `resolution` is not an integer >= 2, or `predict` does not give one label per point.
     """
     x, t = np.asarray(x), np.asarray(t)
-    if x.ndim != 2 or x.shape[1] != 2 or t.shape != (len(x),):
+    if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0 or t.shape != (len(x),):
         raise ValueError(f"need x of shape (N, 2) and t of shape (N,), got {x.shape} and {t.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"x must be finite, but x[{np.argwhere(~np.isfinite(x))[0][0]}] is not")
+    if not isinstance(resolution, numbers.Integral) or resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     pad = 0.1 * (x.max(axis=0) - x.min(axis=0))
     lo, hi = x.min(axis=0) - pad, x.max(axis=0) + pad
     gx, gy = np.meshgrid(
         np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
     )
-    labels = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()]))).reshape(gx.shape)
+    labels = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])))
+    if labels.size != gx.size:
+        raise ValueError(
+            f"predict must give one label per point: {gx.size} points gave shape {labels.shape}"
+        )
+    labels = labels.reshape(gx.shape)
     fig = Figure(figsize=(5, 4), layout="constrained")
     ax = fig.subplots()
     ax.contourf(gx, gy, labels, alpha=0.25, cmap="coolwarm")
@@ -102,6 +142,9 @@ def plot_fit(
         t: targets of the same length.
         y: predictions of the same length.
         path: where to save the figure.
+
+    Raises:
+        ValueError: `x`, `t` and `y` differ in length.
     """
     x, t, y = (np.ravel(a) for a in (x, t, y))
     if not len(x) == len(t) == len(y):

@@ -105,6 +105,10 @@ def build_network(
         weight_init_std: a standard deviation, "he" or "xavier".
         dtype: float64 (default) or float32.
 
+    Raises:
+        TypeError: what `validate_spec` refuses as a type, or a bad `rng` or `dtype`.
+        ValueError: what `validate_spec` refuses as a value, or a bad `weight_init_std`.
+
     Examples:
         >>> build_network([{"input_dim": 2, "output_dim": 1, "activation": "sigmoid"}], rng=0)
         MultiLayerNet(Affine1 -> SigmoidWithLoss)

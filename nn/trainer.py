@@ -2,6 +2,12 @@
 
 The trainer knows networks only by what it calls: `gradient`, `params`, `last_layer.loss`,
 `loss`, and `accuracy` or `predict` for the metric.
+
+Training stops with a `FloatingPointError` that names the epoch and the step when it
+diverges: an overflow, a NaN or infinite loss, or a loss more than `divergence` times its
+start. An epoch that fails is undone: the network, the optimizer and the loader's generator
+are put back as they were after the last complete epoch, so that `epoch`, `history` and a
+checkpoint saved after the error agree.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from nn.data import ArrayDataset, DataLoader, Dataset
 from nn.optim import Optimizer
 
 EVAL_BATCH_SIZE = 1000  # samples per forward pass when evaluating, to bound memory
+# A step's loss this many times the start loss stops training. The tutorials' runs stay
+# below 3 times their start; runs that blow up pass 10,000 within a few steps.
+DIVERGENCE = 1e4
 
 
 class Trainable(Protocol):
@@ -51,6 +60,15 @@ class Trainer:
         metric: "accuracy" (`net.accuracy`), "rmse", None, or `f(net, x, t)`: a sample mean.
         progress: a tqdm bar on stderr; None: only if stderr is a terminal; False: never.
         history: a history to continue, e.g. from `nn.checkpoint.load_checkpoint`.
+        divergence: stop when a step's loss exceeds this many times the start loss, the
+            first epoch's `train_loss` (within the first epoch: its first step's); None: never.
+
+    Raises:
+        TypeError: `net`, `optimizer` or `train_loader` lacks what training calls, or an
+            argument has the wrong type.
+        ValueError: the data holds NaN or infinity (the message names the sample), `test_data`
+            is empty or not `(x, t)`, `metric` is unknown or needs a classifier, `divergence`
+            is not above 1, or `history` does not fit the keys.
 
     Examples:
         >>> loader = DataLoader(ArrayDataset(*make_moons(200, rng=0)), shuffle=True, rng=0)
@@ -69,13 +87,30 @@ class Trainer:
         metric: str | Metric | None = "accuracy",
         progress: bool | None = None,
         history: Mapping[str, list[float]] | None = None,
+        divergence: float | None = DIVERGENCE,
     ) -> None:
+        _check_parts(net, optimizer, train_loader)
+        if progress is not None and not isinstance(progress, bool):
+            raise TypeError(f"progress must be True, False or None, got {progress!r}")
+        if divergence is not None and (
+            isinstance(divergence, bool) or not isinstance(divergence, numbers.Real)
+        ):
+            raise TypeError(f"divergence must be a number or None, got {divergence!r}")
+        if divergence is not None and not divergence > 1:
+            raise ValueError(f"divergence must be above 1 (a growth factor), got {divergence!r}")
         self.net, self.optimizer, self.train_loader = net, optimizer, train_loader
         if isinstance(test_data, tuple):
+            if len(test_data) != 2:
+                raise ValueError(f"test_data must be (x_test, t_test), got {len(test_data)} items")
             test_data = ArrayDataset(*test_data)
         if test_data is not None and len(test_data) == 0:
             raise ValueError("test_data is empty")
-        self.test_data, self.progress = test_data, progress
+        # Checked once here, where the data enters: NaN would otherwise surface in the loss
+        # layer, by its position among the scores, or as "overflow" in some step.
+        _check_finite_data(train_loader.dataset, "the training data")
+        if test_data is not None:
+            _check_finite_data(test_data, "test_data")
+        self.test_data, self.progress, self.divergence = test_data, progress, divergence
         self._metric, self._finish, self.metric_name = _metric(metric, net)
         names = ["loss", self.metric_name] if self.metric_name else ["loss"]
         keys = [f"train_{k}" for k in names]
@@ -88,7 +123,10 @@ class Trainer:
                     f"history to continue must have the keys {keys} with one value per epoch "
                     f"each, got {{{', '.join(f'{k}: {len(v)}' for k, v in history.items())}}}"
                 )
-            self.history = {k: [float(v) for v in history[k]] for k in keys}
+            try:
+                self.history = {k: [float(v) for v in history[k]] for k in keys}
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"history to continue must hold numbers: {exc}") from None
 
     @property
     def epoch(self) -> int:
@@ -99,8 +137,11 @@ class Trainer:
         """Train `epochs` more epochs; return `self.history`, grown by one value per key each.
 
         Raises:
-            FloatingPointError: training diverged (an overflow, or a NaN or infinite loss);
-                the message names the epoch and the step.
+            ValueError: `epochs` is not a non-negative integer, or the loader gives no batches;
+                a ValueError or TypeError inside a step says in which epoch and step.
+            FloatingPointError: training diverged (an overflow, a NaN or infinite loss, or a
+                loss above `divergence` times its start); the message names the epoch and step.
+                The failed epoch is undone.
         """
         if not isinstance(epochs, numbers.Integral) or isinstance(epochs, bool) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
@@ -110,21 +151,53 @@ class Trainer:
         bar = self._progress_bar(epochs * steps)
         try:
             for _ in range(epochs):
-                self._train_epoch(self.epoch + 1, bar)
+                saved = self._save_state()
+                try:
+                    self._train_epoch(self.epoch + 1, bar)
+                except BaseException:  # also Ctrl-C: never leave half an epoch behind
+                    self._restore_state(saved)
+                    raise
         finally:
             if bar is not None:
                 bar.close()
         return self.history
 
+    def _save_state(self) -> tuple:
+        """Copies of what an epoch changes: parameters, optimizer state, the loader's rng."""
+        rng = getattr(self.train_loader, "rng", None)
+        return (
+            {name: np.array(p, copy=True) for name, p in self.net.params.items()},
+            self.optimizer.state_dict(),
+            rng.bit_generator.state if isinstance(rng, np.random.Generator) else None,
+        )
+
+    def _restore_state(self, saved: tuple) -> None:
+        params, optimizer_state, rng_state = saved
+        for name, value in params.items():
+            np.copyto(self.net.params[name], value)
+        self.optimizer.load_state_dict(optimizer_state)
+        if rng_state is not None:
+            self.train_loader.rng.bit_generator.state = rng_state
+
     def _train_epoch(self, epoch: int, bar: Any) -> None:
-        losses = []
+        losses: list[float] = []
+        # The loss growth is measured against the first epoch's mean loss, so that a resumed
+        # run (which has it in its history) stops exactly where the uninterrupted run would.
+        start = self.history["train_loss"][0] if self.history["train_loss"] else None
         for step, (x, t) in enumerate(self.train_loader, start=1):
             try:
-                losses.append(self._step(x, t))
+                reference = start if start is not None else (losses[0] if losses else None)
+                losses.append(self._step(x, t, reference))
             except FloatingPointError as exc:
+                hint = "" if "smaller lr" in str(exc) else "; try a smaller lr"
                 raise FloatingPointError(
-                    f"training diverged in epoch {epoch}, step {step}: {exc}; try a smaller lr"
+                    f"training diverged in epoch {epoch}, step {step}: {exc}{hint}"
                 ) from exc
+            except (ValueError, TypeError) as exc:
+                if type(exc) not in (ValueError, TypeError):  # a subclass may take other args
+                    exc.add_note(f"(in Trainer.fit, epoch {epoch}, step {step})")
+                    raise
+                raise type(exc)(f"in epoch {epoch}, step {step}: {exc}") from exc
             except Exception as exc:
                 exc.add_note(f"(in Trainer.fit, epoch {epoch}, step {step})")
                 raise
@@ -154,7 +227,8 @@ class Trainer:
         if bar is not None:
             bar.set_postfix({"epoch": epoch, **{k: f"{v:.4g}" for k, v in record.items()}})
 
-    def _step(self, x: NDArray, t: NDArray) -> float:
+    def _step(self, x: NDArray, t: NDArray, start: float | None) -> float:
+        """One update; `start` is the loss growth is measured against (None: this is it)."""
         # Overflow or an invalid operation anywhere in the step raises at once, instead of a
         # warning now and NaN parameters for the rest of the run.
         with np.errstate(over="raise", invalid="raise", divide="raise"):
@@ -162,6 +236,12 @@ class Trainer:
             loss = float(self.net.last_layer.loss)  # from gradient's forward pass: no second one
             if not math.isfinite(loss):
                 raise FloatingPointError(f"the loss is {loss}")
+            limit = None if start is None or self.divergence is None else self.divergence * start
+            if limit is not None and start > 0 and loss > limit:
+                raise FloatingPointError(
+                    f"the loss {loss:.4g} is more than {self.divergence:g} times its start "
+                    f"{start:.4g} (see Trainer's divergence argument)"
+                )
             self.optimizer.update(self.net.params, grads)
         return loss
 
@@ -186,6 +266,37 @@ class Trainer:
                 raise ImportError("progress=True needs tqdm: pip install 'nn[train]'") from None
             return None
         return tqdm(total=total, unit="step", leave=True)
+
+
+def _check_parts(net: Any, optimizer: Any, train_loader: Any) -> None:
+    """A TypeError naming what is missing, before training would stumble on it."""
+    needs = {
+        "net": (net, ("gradient", "params", "last_layer", "loss")),
+        "optimizer": (optimizer, ("update", "state_dict", "load_state_dict")),
+        "train_loader": (train_loader, ("__iter__", "__len__", "dataset")),
+    }
+    for what, (obj, names) in needs.items():
+        missing = [name for name in names if not hasattr(obj, name)]
+        if missing:
+            raise TypeError(f"{what} ({type(obj).__name__}) has no {', '.join(missing)}")
+
+
+def _check_finite_data(dataset: Dataset, what: str) -> None:
+    """A ValueError naming the first sample of `dataset` that holds NaN or infinity."""
+    if isinstance(dataset, tuple | list):  # DataLoader((x, t)) fails only when it is iterated
+        raise TypeError(f"the dataset is a {type(dataset).__name__}: wrap it as ArrayDataset(x, t)")
+    n = len(dataset)
+    for begin in range(0, n, EVAL_BATCH_SIZE):
+        batch = dataset[np.arange(begin, min(begin + EVAL_BATCH_SIZE, n))]
+        for name, a in zip("xt", batch, strict=True):
+            a = np.asarray(a)
+            if a.dtype.kind in "fc" and not np.isfinite(a).all():
+                bad = np.argwhere(~np.isfinite(a))[0]
+                index = ", ".join(map(str, [begin + bad[0], *bad[1:]]))
+                raise ValueError(
+                    f"{what} must be finite, but {name}[{index}] = {a[tuple(bad)]} "
+                    f"(sample {begin + bad[0]} of {n}); fix or drop that sample"
+                )
 
 
 def _metric(metric: str | Metric | None, net: Any) -> tuple[Any, Callable[[float], float], str]:

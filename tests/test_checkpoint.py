@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nn import TwoLayerNet
 from nn.checkpoint import FORMAT_VERSION, CheckpointInfo, load_checkpoint, save_checkpoint
@@ -365,6 +367,15 @@ TAMPERED = {
         lambda a: a.update(rng=np.array('{"bit_generator": "PCG64", "state": {}}')),
         "invalid random state",
     ),
+    # Before: loaded, and the next step made every weight NaN.
+    "nan lr": (
+        lambda a: a.update({"optim/hyper/lr": np.array(np.nan)}),
+        r"checkpoint '.*ckpt.npz': lr must be positive, got nan",
+    ),
+    "infinite moment": (
+        lambda a: a["optim/v/W1"].fill(np.inf),
+        r"checkpoint '.*ckpt.npz': Adam state 'v/W1' must be a finite float array",
+    ),
 }
 
 
@@ -455,3 +466,153 @@ def test_late_problems_still_change_nothing(tmp_path):
         load_checkpoint(path, trained(2)[0], Adam())
     with pytest.raises(ValueError, match="holds no random state"):
         load_checkpoint(path, trained(2)[0], rng=np.random.default_rng(0))
+
+
+# --- any damage: a ValueError naming the file, or exactly the saved values
+
+HISTORY = {"train_loss": [0.5, 0.25]}
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory):
+    """A checkpoint with every kind of entry, its bytes, and what loading it must give."""
+    path = tmp_path_factory.mktemp("damage") / "ckpt.npz"
+    net, opt = trained(0, Adam, steps=2)
+    rng = np.random.default_rng(5)
+    # Epoch 300 does not fit in one byte: a dtype shortened from <i8 to <i1 would show.
+    save_checkpoint(path, net, opt, epoch=300, rng=rng, history=HISTORY)
+    return path, path.read_bytes(), snapshot(net, opt, rng)
+
+
+def load_damaged(path, raw, saved):
+    """Load `raw` from `path`: either a ValueError naming it and nothing changed, or exactly
+    the saved values. Any other outcome fails the test."""
+    path.write_bytes(raw)
+    net, opt = trained(1, Adam, steps=1)
+    rng = np.random.default_rng(9)
+    before = snapshot(net, opt, rng)
+    try:
+        info = load_checkpoint(path, net, opt, rng=rng)
+    except ValueError as exc:
+        assert f"'{path}'" in str(exc), exc
+        assert_same(snapshot(net, opt, rng), before)
+        return
+    assert_same(snapshot(net, opt, rng), saved)
+    assert (info.epoch, info.history, info.rng) == (300, HISTORY, rng)
+
+
+def zip_fields(raw):
+    """Positions of every byte of the zip headers, and of the directory's flags and method."""
+    headers, flags = [], []
+    for signature, size in ((b"PK\x03\x04", 30), (b"PK\x01\x02", 46), (b"PK\x05\x06", 22)):
+        at = raw.find(signature)
+        while at >= 0:
+            headers += range(at, min(at + size, len(raw)))
+            if signature == b"PK\x01\x02":
+                flags += range(at + 8, at + 12)  # general purpose flags, compression method
+            at = raw.find(signature, at + 1)
+    return headers, flags
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_any_single_byte_change_is_refused_by_name_or_loads_the_saved_values(original, data):
+    path, raw, saved = original
+    headers, flags = zip_fields(raw)
+    # Any byte at all, but often one that zipfile interprets: the few bytes of flags and
+    # method are where damage used to escape as RuntimeError or NotImplementedError.
+    position = data.draw(
+        st.one_of(st.integers(0, len(raw) - 1), st.sampled_from(headers), st.sampled_from(flags)),
+        label="position",
+    )
+    damaged = bytearray(raw)
+    damaged[position] ^= data.draw(st.integers(1, 255), label="xor")  # never 0: a real change
+    load_damaged(path.with_name("damaged.npz"), bytes(damaged), saved)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_any_truncation_is_refused_by_name(original, data):
+    path, raw, saved = original
+    length = data.draw(st.integers(0, len(raw) - 1), label="length")
+    load_damaged(path.with_name("cut.npz"), raw[:length], saved)
+
+
+def edit_zip_header(signature, offset, value):
+    """A damage at `offset` in the first zip header starting with `signature`."""
+
+    def tamper(raw):
+        at = raw.index(signature) + offset
+        return raw[:at] + bytes([value]) + raw[at + 1 :]
+
+    return tamper
+
+
+def shorten_epoch_dtype(raw):
+    """The epoch's .npy header says <i1 instead of <i8: a reader that stops after the bytes
+    the header promises would load epoch 44 (300 % 256) and never see the CRC-32."""
+    at = raw.index(b"epoch.npy")
+    at = raw.index(b"'<i8'", at)
+    return raw[:at] + b"'<i1'" + raw[at + 5 :]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        edit_zip_header(b"PK\x01\x02", 8, 0x01),  # directory: "encrypted" -> RuntimeError
+        edit_zip_header(b"PK\x01\x02", 10, 99),  # unknown method -> NotImplementedError
+        edit_zip_header(b"PK\x01\x02", 8, 0x20),  # "patched data" -> NotImplementedError
+        edit_zip_header(b"PK\x01\x02", 10, 8),  # "deflated": refused by the CRC-32 check
+        shorten_epoch_dtype,  # refused only because the whole member is read and checked
+    ],
+    ids=["encrypted", "unknown method", "patched", "deflate", "shortened dtype"],
+)
+def test_damage_to_the_zip_directory_or_an_array_header_is_a_value_error(original, tamper):
+    path, raw, _ = original
+    damaged = path.with_name("tampered.npz")
+    damaged.write_bytes(tamper(raw))
+    net = trained(1)[0]
+    before = snapshot(net)
+    with pytest.raises(ValueError, match=f"cannot read checkpoint '{damaged}'"):
+        load_checkpoint(damaged, net)
+    assert_same(snapshot(net), before)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"epoch": -1}, ValueError, "epoch must be a non-negative integer, got -1"),
+        ({"epoch": 2.5}, ValueError, "epoch must be a non-negative integer, got 2.5"),
+        ({"epoch": "3"}, ValueError, "epoch must be a non-negative integer, got '3'"),
+        ({"rng": 0}, TypeError, r"rng must use one of .*got 0"),
+        ({"history": {"train_loss": ["low"]}}, ValueError, "could not convert string to float"),
+    ],
+)
+def test_a_save_that_load_would_refuse_fails_and_keeps_the_old_file(tmp_path, kwargs, error, match):
+    # Before: epoch -1 and text in the history were saved over a good checkpoint (which
+    # load_checkpoint then refused), rng=0 was an AttributeError.
+    path = tmp_path / "ckpt.npz"
+    save_checkpoint(path, trained(0)[0], epoch=1)
+    before = path.read_bytes()
+    with pytest.raises(error, match=match):
+        save_checkpoint(path, trained(1)[0], **kwargs)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]
+
+
+def test_history_numbers_are_saved_as_floats(tmp_path):
+    save_checkpoint(tmp_path / "c.npz", trained()[0], history={"loss": (np.float32(0.5), 1)})
+    assert load_checkpoint(tmp_path / "c.npz", trained(1)[0]).history == {"loss": [0.5, 1.0]}
+
+
+def test_load_checkpoint_names_arguments_of_the_wrong_kind(tmp_path):
+    save_checkpoint(tmp_path / "c.npz", trained()[0], rng=np.random.default_rng(0))
+    net = trained(1)[0]
+    before = snapshot(net)
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator to set, got 0"):
+        load_checkpoint(tmp_path / "c.npz", net, rng=0)  # before: AttributeError
+    with pytest.raises(TypeError, match="net must have params, a name -> array mapping"):
+        load_checkpoint(tmp_path / "c.npz", object())
+    with pytest.raises(TypeError, match="optimizer must have load_state_dict, got float"):
+        load_checkpoint(tmp_path / "c.npz", net, 0.01)
+    assert_same(snapshot(net), before)

@@ -285,3 +285,48 @@ def test_split_keeps_class_shares_for_labels_and_works_for_regression():
 def test_split_checks_lengths():
     with pytest.raises(ValueError, match=r"\(5, 2\) and \(4,\)"):
         train_test_split(np.zeros((5, 2)), np.zeros(4), 0.2, rng=0)
+
+
+# --- bad arguments to the toy sets and the split: clear errors, no NaN data
+
+
+@pytest.mark.parametrize("noise", [float("inf"), float("nan"), "0.1", None])
+def test_moons_noise_must_be_a_finite_number(noise):
+    # Before: inf gave points at infinity; "0.1" and None a TypeError from a comparison.
+    with pytest.raises(ValueError, match="noise must be a finite, non-negative"):
+        make_moons(10, noise=noise, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"stop": float("inf")}, "stop must be a finite number, got inf"),  # OverflowError
+        ({"start": float("-inf")}, "start must be a finite number"),
+        ({"amplitude": float("nan")}, "amplitude must be a finite number, got nan"),  # NaN t
+        ({"step": float("inf")}, "step must be a finite number"),  # no points at all
+    ],
+)
+def test_sine_bounds_step_and_amplitude_must_be_finite(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_sine(**kwargs)
+
+
+def test_split_refuses_nan_labels_and_strata_that_are_not_labels():
+    from nn.datasets import stratified_split
+
+    labels = np.array([0.0, 1.0, np.nan, 1.0])
+    # Before: the NaN sample was in neither part, though both together promise range(N).
+    with pytest.raises(ValueError, match="labels must not be NaN or infinite, got nan"):
+        stratified_split(labels, 0.5, rng=0)
+    with pytest.raises(ValueError, match=r"test_fraction must be a number in \[0, 1\], got '0.2'"):
+        stratified_split(np.zeros(4), "0.2", rng=0)
+    with pytest.raises(ValueError, match=r"stratify=True needs class labels of shape \(N,\)"):
+        train_test_split(np.zeros((6, 2)), np.eye(2)[[0, 1, 0, 1, 0, 1]], 0.5, rng=0, stratify=True)
+
+
+@pytest.mark.parametrize("num_classes", [0, -1, 2.0, True])
+def test_one_hot_needs_a_positive_integer_number_of_classes(num_classes):
+    from nn.datasets import one_hot
+
+    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
+        one_hot([0, 1], num_classes)

@@ -16,6 +16,7 @@ from nn import (
     sigmoid,
     softmax,
 )
+from nn.functions import check_finite
 
 finite = st.floats(-1e4, 1e4, allow_nan=False, width=64)
 batches = arrays(np.float64, array_shapes(min_dims=2, max_dims=2, max_side=8), elements=finite)
@@ -89,6 +90,15 @@ def test_functions_do_not_mutate_input(f):
     np.testing.assert_array_equal(x, before)
 
 
+def test_check_finite_names_the_value_plainly():
+    x = np.zeros((2, 3))
+    x[1, 2] = np.nan
+    with pytest.raises(
+        ValueError, match=r"^x must be finite, but x\[1, 2\] = nan \(shape \(2, 3\)\)$"
+    ):
+        check_finite(x, "x")  # before: "= np.float64(nan)", NumPy 2's repr
+
+
 def test_cross_entropy_is_finite_when_a_probability_is_zero():
     y = np.array([[0.0, 1.0], [1.0, 0.0]])
     with np.errstate(over="raise", divide="raise", invalid="raise"):
@@ -148,3 +158,45 @@ def test_elementwise_losses_refuse_shapes_that_would_broadcast(loss):
     # (3,) against (3, 1) broadcasts to (3, 3): a silent mean over nine pairs, not three.
     with pytest.raises(ValueError, match=r"same shape, got \(3,\) and \(3, 1\)"):
         loss(np.full(3, 0.5), np.ones((3, 1)))
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        ([[np.nan, 0.5]], "probabilities in \\[0, 1\\], got nan"),
+        ([[np.inf, 0.0]], "probabilities in \\[0, 1\\], got inf"),
+        ([[2.5, -1.5]], "probabilities in \\[0, 1\\], got 2.5"),  # scores, not probabilities
+        (np.zeros((0, 2)), r"\(N, C\) with N >= 1, got \(0, 2\)"),
+    ],
+)
+def test_cross_entropy_refuses_what_has_no_finite_loss(y, match):
+    # Before: NaN for NaN or an empty batch, -inf for an infinite probability, a negative
+    # "loss" for scores; the docstring promises a finite value.
+    with pytest.raises(ValueError, match=match):
+        cross_entropy_error(np.array(y), np.zeros(len(y), int))
+
+
+@pytest.mark.parametrize(
+    ("loss", "args", "match"),
+    [
+        (mean_squared_error, ([1.0, np.nan], [1.0, 2.0]), r"y must be finite, but y\[1\] = nan"),
+        (mean_squared_error, ([1.0, 2.0], [np.inf, 2.0]), r"t must be finite, but t\[0\] = inf"),
+        (mean_squared_error, ([], []), "empty: a mean over no values is not a loss"),
+        (binary_cross_entropy, ([0.5, np.nan], [1, 0]), r"p must be in \[0, 1\], but p\[1\] = nan"),
+        (binary_cross_entropy, ([0.5, 1.5], [1, 0]), r"p\[1\] = 1.5"),
+        (binary_cross_entropy, ([0.5, 0.5], [2, 0]), r"t must be in \[0, 1\], but t\[0\] = 2.0"),
+        (binary_cross_entropy, ([], []), "empty"),
+    ],
+)
+def test_elementwise_losses_refuse_nan_empty_and_out_of_range_inputs(loss, args, match):
+    with pytest.raises(ValueError, match=match):
+        loss(*(np.array(a, dtype=float) for a in args))
+
+
+@pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["1.5"]), np.array([None])])
+def test_as_float_refuses_what_is_not_a_real_number(bad):
+    # Before: complex lost its imaginary part (with a ComplexWarning), "1.5" was parsed.
+    with pytest.raises(
+        TypeError, match=f"expected real numbers, got an array of dtype {bad.dtype}"
+    ):
+        sigmoid(bad)

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,3 +48,39 @@ def test_without_matplotlib_the_error_says_what_to_install():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "nn.plot needs matplotlib: pip install 'nn[train]'"
+
+
+def test_a_failed_save_leaves_the_old_figure_and_no_temporary(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "h.png"
+    plot_history({"train_loss": [1.0, 0.5]}, path)
+    before = path.read_bytes()
+
+    def failing_savefig(self, fname, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG half a figure")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", failing_savefig)
+    with pytest.raises(OSError, match="No space left"):
+        plot_history({"train_loss": [2.0, 1.0]}, path)
+    assert path.read_bytes() == before  # before: the half-written figure replaced it
+    assert [p.name for p in tmp_path.iterdir()] == ["h.png"]
+
+
+def test_a_path_without_suffix_is_saved_as_png_as_matplotlib_does(tmp_path):
+    plot_fit([0.0, 1.0], [0.0, 1.0], [0.0, 1.0], tmp_path / "fit")
+    assert [p.name for p in tmp_path.iterdir()] == ["fit.png"]
+
+
+def test_decision_boundary_refuses_what_it_cannot_draw():
+    x = np.array([[0.0, 0.0], [1.0, np.nan]])
+    with pytest.raises(ValueError, match=r"x must be finite, but x\[1\] is not"):
+        plot_decision_boundary(lambda p: np.zeros(len(p)), x, [0, 1])
+    x = np.array([[0.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"one label per point: 400 points gave shape \(400, 2\)"):
+        plot_decision_boundary(lambda p: p, x, [0, 1], resolution=20)
+    with pytest.raises(ValueError, match="resolution must be an integer >= 2, got 1"):
+        plot_decision_boundary(lambda p: np.zeros(len(p)), x, [0, 1], resolution=1)
+    with pytest.raises(TypeError, match="history must map names to values per epoch, got list"):
+        plot_history([1.0, 0.5])

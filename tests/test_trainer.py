@@ -12,7 +12,7 @@ import pytest
 from nn import trainer as trainer_module
 from nn.data import ArrayDataset, DataLoader
 from nn.datasets import make_moons, make_sine, train_test_split
-from nn.optim import SGD, Adam
+from nn.optim import SGD, Adam, Momentum
 from nn.spec import build_network
 from nn.trainer import Trainer
 
@@ -180,24 +180,26 @@ class StubNet:
         return 0.0
 
 
-def stub_trainer(net, n=10, metric=None):
+def stub_trainer(net, n=10, metric=None, **kwargs):
     loader = DataLoader(ArrayDataset(np.arange(n, dtype=float), np.zeros(n)), batch_size=2)
-    return Trainer(net, SGD(lr=0.5), loader, metric=metric, progress=False)
+    return Trainer(net, SGD(lr=0.5), loader, metric=metric, progress=False, **kwargs)
 
 
 def test_a_nan_loss_stops_before_the_update_and_names_epoch_and_step():
     trainer = stub_trainer(StubNet(bad=8))  # 5 steps per epoch: step 8 is epoch 2, step 3
     with pytest.raises(FloatingPointError, match="epoch 2, step 3: the loss is nan"):
         trainer.fit(3)
-    assert trainer.net.params["W"][0] == -0.5 * 7  # seven updates, not eight
+    # The broken epoch is undone as a whole: five updates of epoch 1 remain, not seven.
+    assert trainer.net.params["W"][0] == -0.5 * 5
+    assert trainer.optimizer.t == 5
     assert trainer.history["train_loss"] == [4.5]  # mean of the batch means 0.5, 2.5, ..., 8.5
 
 
 def test_other_errors_keep_their_type_and_say_where():
     trainer = stub_trainer(StubNet(bad=2, error=ValueError("t has the wrong shape")))
-    with pytest.raises(ValueError, match="wrong shape") as info:
+    # In the message itself, not only in a note that some tools do not show.
+    with pytest.raises(ValueError, match=r"^in epoch 1, step 2: t has the wrong shape$"):
         trainer.fit(1)
-    assert any("epoch 1, step 2" in note for note in info.value.__notes__)
 
 
 def test_divergence_while_evaluating_names_the_epoch():
@@ -303,3 +305,117 @@ def test_training_modules_know_no_network(module):
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     # `from nn import ...` runs nn/__init__.py, which imports the networks.
     assert not imported & {"nn", "nn.networks", "nn.layers", "nn.spec"}
+
+
+# --- bad data, divergence, and failed epochs that leave nothing behind
+
+
+def everything(trainer):
+    """What a failed epoch must leave as it was, as plain values."""
+    params = {k: v.copy() for k, v in trainer.net.params.items()}
+    state = trainer.optimizer.state_dict()
+    return params, state, trainer.train_loader.rng.bit_generator.state, trainer.epoch
+
+
+def assert_same(a, b):
+    (pa, sa, ra, ea), (pb, sb, rb, eb) = a, b
+    assert pa.keys() == pb.keys() and sa.keys() == sb.keys() and ra == rb and ea == eb
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    for k in sa:
+        np.testing.assert_array_equal(sa[k], sb[k])
+
+
+def test_nan_in_the_training_data_is_named_by_sample_and_feature(moons):
+    # Before: the loss layer reported x[3, 0] of the scores (N, C), in some epoch and step.
+    (x, t), test = moons
+    x = x.copy()
+    x[3, 1] = np.nan
+    with pytest.raises(
+        ValueError, match=r"the training data .* x\[3, 1\] = nan \(sample 3 of 240\)"
+    ):
+        moons_trainer(((x, t), test))
+    (x_test, t_test) = test
+    x_test = x_test.copy()
+    x_test[7, 0] = np.inf
+    with pytest.raises(ValueError, match=r"test_data must be finite, but x\[7, 0\] = inf"):
+        moons_trainer(moons, test_data=(x_test, t_test))
+
+
+def test_nan_in_regression_targets_is_named_too():
+    x, t = make_sine()
+    t = t.copy()
+    t[1500 % len(t), 0] = np.nan
+    loader = DataLoader(ArrayDataset(x, t), batch_size=16)
+    with pytest.raises(ValueError, match=r"t\[100, 0\] = nan \(sample 100 of 200\)"):
+        Trainer(build_network(SINE, rng=0), Adam(), loader, metric="rmse")
+
+
+def test_an_exploding_but_finite_loss_stops_in_the_first_epoch(moons):
+    # Before: Momentum at lr 1e3 trained on with losses near 1e68, its ReLUs dead.
+    trainer = moons_trainer(moons)
+    trainer.optimizer = Momentum(lr=1e3)
+    before = everything(trainer)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged in epoch 1, step \d+: the loss .* is more than 10000 times its start",
+    ):
+        trainer.fit(3)
+    assert_same(everything(trainer), before)  # the broken epoch is undone
+
+
+def test_divergence_can_be_set_or_turned_off(moons):
+    history = moons_trainer(moons, divergence=None).fit(1)  # the same run, unchecked
+    trainer = moons_trainer(moons, divergence=None)
+    trainer.optimizer = Momentum(lr=1e3)
+    assert trainer.fit(1)["train_loss"][0] > 1e10  # diverged, and nobody said so
+    assert history["train_loss"][0] < 1  # while lr 0.01 learns
+    for bad, error in ((1, ValueError), (0.5, ValueError), ("big", TypeError), (True, TypeError)):
+        with pytest.raises(error, match="divergence must be"):
+            moons_trainer(moons, divergence=bad)
+
+
+def test_growth_is_measured_against_the_first_epoch_of_the_history():
+    # A continued history's first train_loss is the start, so a resumed run stops where the
+    # uninterrupted one would. The stub's batch losses are 0.5, 2.5, ..., 8.5.
+    trainer = stub_trainer(StubNet(), divergence=100, history={"train_loss": [0.02]})
+    with pytest.raises(FloatingPointError, match=r"epoch 2, step 2: the loss 2.5 .* start 0.02"):
+        trainer.fit(1)
+    assert trainer.history == {"train_loss": [0.02]}
+    assert stub_trainer(StubNet(), divergence=100).fit(1)["train_loss"] == [4.5]  # 17 < 100
+
+
+def test_a_failed_epoch_leaves_network_optimizer_and_rng_as_after_the_last_one(moons):
+    trainer = moons_trainer(moons)
+    trainer.fit(1)
+    trainer.optimizer.lr = 1e300
+    before = everything(trainer)
+    with pytest.raises(FloatingPointError, match="epoch 2"):
+        trainer.fit(1)
+    assert_same(everything(trainer), before)
+    trainer.optimizer.lr = 0.01  # and training can go on from there
+    assert trainer.fit(1) is trainer.history and trainer.epoch == 2
+
+
+def test_missing_parts_and_wrong_types_are_named(moons):
+    (x, t), (x_test, t_test) = moons
+    loader = DataLoader(ArrayDataset(x, t), batch_size=32)
+    net = build_network(MOONS, rng=0)
+    with pytest.raises(TypeError, match=r"net \(StubLast\) has no gradient, params"):
+        Trainer(StubLast(), Adam(), loader)
+    with pytest.raises(TypeError, match=r"optimizer \(float\) has no update"):
+        Trainer(net, 0.01, loader)
+    with pytest.raises(TypeError, match=r"train_loader \(tuple\) has no dataset"):
+        Trainer(net, Adam(), (x, t))
+    with pytest.raises(ValueError, match=r"test_data must be \(x_test, t_test\), got 3 items"):
+        Trainer(net, Adam(), loader, test_data=(x_test, t_test, t_test))
+    with pytest.raises(TypeError, match=r"dataset is a tuple: wrap it as ArrayDataset\(x, t\)"):
+        Trainer(net, Adam(), DataLoader((x, t)))  # before: an error from indexing a tuple
+    with pytest.raises(TypeError, match="progress must be True, False or None, got 'yes'"):
+        Trainer(net, Adam(), loader, progress="yes")
+    with pytest.raises(ValueError, match="history to continue must hold numbers"):
+        Trainer(net, Adam(), loader, metric=None, history={"train_loss": ["low"]})
+
+
+class StubLast:
+    last_layer = Last()

@@ -16,6 +16,7 @@ import hashlib
 import http.client
 import io
 import math
+import numbers
 import os
 import tempfile
 import urllib.error
@@ -121,11 +122,19 @@ def one_hot(labels: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float6
     Returns:
         `(N, C)` array with a single 1 per row, at the column of its label.
 
+    Raises:
+        ValueError: `labels` are not integers `(N,)` or a label is outside `[0, num_classes)`,
+            or `num_classes` is not a positive integer.
+
     Examples:
         >>> one_hot([2, 0], 3)
         array([[0., 0., 1.],
                [1., 0., 0.]])
     """
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool):
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    if num_classes <= 0:
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
     t = np.asarray(labels)
     if t.ndim != 1 or not (np.issubdtype(t.dtype, np.integer) or t.size == 0):
         raise ValueError(f"labels must be integers of shape (N,), got {t.dtype} {t.shape}")
@@ -154,6 +163,11 @@ def stratified_split(
     Returns:
         `(train_idx, test_idx)`: disjoint index arrays that together cover `range(N)`.
 
+    Raises:
+        ValueError: `labels` are not `(N,)` or hold NaN (a NaN sample would be in neither
+            part), or `test_fraction` is not a number in [0, 1].
+        TypeError: `rng` is not a Generator, an int seed or None.
+
     Examples:
         >>> train_idx, test_idx = stratified_split([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], 0.5, rng=0)
         >>> len(train_idx), len(test_idx)
@@ -162,8 +176,14 @@ def stratified_split(
     t = np.asarray(labels)
     if t.ndim != 1:
         raise ValueError(f"labels must have shape (N,), got {t.shape}")
-    if not 0 <= test_fraction <= 1:
-        raise ValueError(f"test_fraction must be in [0, 1], got {test_fraction!r}")
+    if t.dtype.kind in "fc" and not np.isfinite(t).all():
+        raise ValueError(f"labels must not be NaN or infinite, got {t[~np.isfinite(t)][0]}")
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, numbers.Real)
+        or not 0 <= test_fraction <= 1
+    ):
+        raise ValueError(f"test_fraction must be a number in [0, 1], got {test_fraction!r}")
     rng = as_rng(rng)
     classes, counts = np.unique(t, return_counts=True)
     quota = counts * test_fraction

@@ -31,14 +31,18 @@ def make_moons(
     Returns:
         `(x, t)`: points `(N, 2)` and labels 0 / 1 `(N,)`.
 
+    Raises:
+        ValueError: `n_samples` is not a non-negative integer, or `noise` not a finite
+            number >= 0.
+        TypeError: `rng` is not a Generator, an int seed or None.
+
     Examples:
         >>> x, t = make_moons(1000, noise=0.2, rng=0)
         >>> x.shape, t.shape, np.bincount(t)
         ((1000, 2), (1000,), array([500, 500]))
     """
     _check_count(n_samples)
-    if not noise >= 0:
-        raise ValueError(f"noise must be a non-negative standard deviation, got {noise!r}")
+    _check_noise(noise)
     rng = as_rng(rng)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -80,15 +84,21 @@ def make_sine(
     Returns:
         `(x, t)`, both `(N, 1)`; N is 200 for the defaults.
 
+    Raises:
+        ValueError: a bound, the step or the amplitude is not a finite number, `step <= 0`,
+            `stop <= start`, or `noise` is not a finite number >= 0.
+
     Examples:
         >>> x, t = make_sine()
         >>> x.shape, t.shape, round(float(x[-1, 0]), 2)
         ((200, 1), (200, 1), 1.99)
     """
+    for name, value in {"start": start, "stop": stop, "step": step, "amplitude": amplitude}.items():
+        if not _is_finite_number(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
     if not step > 0 or not stop > start:
         raise ValueError(f"need step > 0 and stop > start, got {start=}, {stop=}, {step=}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be a non-negative standard deviation, got {noise!r}")
+    _check_noise(noise)
     # Count the points first and multiply: adding `step` again and again drifts, and
     # (2.0 - 0.0) / 0.01 is 199.99999999999997 in floating point, hence the rounding.
     n = math.ceil(round((stop - start) / step, 9))
@@ -119,6 +129,10 @@ def train_test_split(
     Returns:
         `(x_train, t_train), (x_test, t_test)`, with round(test_fraction * N) test samples.
 
+    Raises:
+        ValueError: `x` and `t` differ in length, `test_fraction` is outside [0, 1], or
+            `stratify=True` with targets that are not labels `(N,)` (see `stratified_split`).
+
     Examples:
         >>> (x_train, t_train), (x_test, t_test) = train_test_split(*make_moons(100), 0.2, rng=0)
         >>> x_train.shape, x_test.shape
@@ -129,10 +143,21 @@ def train_test_split(
         raise ValueError(f"x and t must have one entry per sample, got {x.shape} and {t.shape}")
     if stratify is None:
         stratify = t.ndim == 1 and np.issubdtype(t.dtype, np.integer)
+    elif stratify and t.ndim != 1:
+        raise ValueError(f"stratify=True needs class labels of shape (N,), got t of {t.shape}")
     # Without strata, everything is one class: stratified_split then draws a plain random split.
     labels = t if stratify else np.zeros(len(t), np.intp)
     train, test = stratified_split(labels, test_fraction, as_rng(rng))
     return (x[train], t[train]), (x[test], t[test])
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_noise(noise: float) -> None:
+    if not _is_finite_number(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite, non-negative standard deviation, got {noise!r}")
 
 
 def _check_count(n: int) -> None:
