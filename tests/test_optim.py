@@ -190,7 +190,7 @@ def test_update_before_any_gradient_names_the_missing_call():
     net = TwoLayerNet(4, 5, 3, rng=0)
     opt = SGD()
     with pytest.raises(ValueError, match=r"grads\['W1'\] is None.*call net\.gradient\(x, t\)"):
-        opt.update(net.params, net.grads)
+        opt.update(net.params, net.params.grads())
     assert opt.t == 0
 
 
