@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Protocol
 
 import numpy as np
@@ -19,35 +19,25 @@ class Differentiable(Protocol):
     def gradient(self, x: ArrayLike, t: ArrayLike) -> Mapping[str, NDArray]: ...
 
 
-# --8<-- [start:numerical_gradient]
-def numerical_gradient(
-    f: Callable[[NDArray], float], x: NDArray[np.floating], h: float = 1e-5
-) -> NDArray[np.floating]:
-    """Central-difference gradient `(f(x + h) - f(x - h)) / 2h` of `f`, one element at a time.
-
-    `x` is nudged in place so that a closure such as `lambda _: net.loss(x, t)`, which reads
-    the network's own weight array, sees the change; every element is restored exactly.
-
-    Args:
-        f: a function of `x` returning a scalar.
-        x: a floating array of any shape (use float64: float32 has too few digits).
-        h: the step.
-
-    Returns:
-        An array shaped like `x`.
+def check_differentiable(x: NDArray, h: float) -> None:
+    """What `numerical_gradient` needs: a writable float array `x` and a positive finite `h`.
 
     Raises:
         TypeError: `x` is not a floating NumPy array.
         ValueError: `x` is read-only, or `h` is not a positive finite step.
-
-    Examples:
-        >>> numerical_gradient(lambda v: float(np.sum(v**2)), np.array([3.0, 4.0]))
-        array([6., 8.])
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a floating NumPy array, got {type(x).__name__}")
+    if not x.flags.writeable:
+        raise ValueError("x must be writable: numerical_gradient nudges it in place")
     if not 0 < h < np.inf:  # h = 0 would divide by 0, and NaN fails this test too
         raise ValueError(f"h must be a positive finite step, got {h!r}")
+
+
+# --8<-- [start:numerical_gradient]
+def numerical_gradient(f, x, h=1e-5):
+    """Central differences `(f(x + h) - f(x - h)) / 2h`, nudging one entry of `x` at a time."""
+    check_differentiable(x, h)  # a writable float array, a positive finite h
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         original = x[idx]

@@ -69,7 +69,9 @@ class Layer:
         With `features`, `x` must be `(N, features)` or `(N, ...)` with that many values per
         sample, e.g. images `(N, 1, 28, 28)` for 784 features.
         """
-        x = as_float(x) if dtype is None else np.asarray(x).astype(dtype, copy=False)
+        x = as_float(x)  # refuses text and complex numbers, keeps a float dtype
+        if dtype is not None:
+            x = x.astype(dtype, copy=False)
         if features is not None and (x.ndim < 2 or math.prod(x.shape[1:]) != features):
             raise ValueError(
                 f"{type(self).__name__} expects x of shape (N, {features}) or (N, ...) with "
@@ -254,7 +256,7 @@ class LossLayer(Layer):
         x = self.check_input(x)
         if x.ndim != 2 or x.shape[0] == 0:
             raise ValueError(f"{type(self).__name__} expects scores of shape (N, C), got {x.shape}")
-        check_finite(x, "x")
+        check_finite(x, "scores")  # NaN in the data, or weights that diverged
         return x
 
     def check_labels(self, t: ArrayLike, x: NDArray) -> NDArray:

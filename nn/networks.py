@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import numbers
 from collections import OrderedDict
@@ -87,15 +88,13 @@ class Network:
 
     def loss(self, x: ArrayLike, t: ArrayLike) -> float:
         """The mean loss of the scores for `x` against the targets `t`."""
-        return self.last_layer.forward(self.predict(x), t)
+        with caches_kept_on_error(self):  # a bad t leaves every layer's cache as it was
+            return self.last_layer.forward(self.predict(x), t)
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
-        y = classify(self.last_layer, self.predict(x))
-        t = np.asarray(t)
-        if t.ndim == 2 and t.shape[1] > 1:  # one-hot rows: the label is the column of the 1
-            t = t.argmax(axis=1)
-        return float(np.mean(y == t.reshape(len(y))))
+        predicted, t = classify(self.last_layer, self.predict(x), t)
+        return float(np.mean(predicted == t))
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         """Every parameter's gradient of the loss, by backpropagation."""
@@ -172,6 +171,8 @@ class MultiLayerNet(Network):
         loss: str = "softmax",
     ) -> None:
         rng, dtype = as_rng(rng), float_dtype(dtype)
+        if not isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, str):
+            raise TypeError(f"hidden_sizes must be a list of ints, e.g. [50], got {hidden_sizes!r}")
         hidden_sizes = list(hidden_sizes)
         check_sizes(input_size=input_size, output_size=output_size)
         check_sizes(**{f"hidden_sizes[{i}]": n for i, n in enumerate(hidden_sizes)})
@@ -198,11 +199,35 @@ class MultiLayerNet(Network):
         super().__init__(layers, LOSSES[loss]())
 
 
-def classify(last_layer: Layer, scores: NDArray) -> NDArray:
-    """The classes a classification loss layer predicts for `scores`; a TypeError for others."""
+def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray, NDArray]:
+    """The classes `last_layer` predicts for `scores`, and the labels `t` as a flat array.
+
+    Raises:
+        TypeError: the last layer is not a classification loss (it has no `classify`).
+        ValueError: `t` does not hold one label (or one one-hot row) per row of `scores`.
+    """
     if not hasattr(last_layer, "classify"):
         raise TypeError(f"accuracy needs a classifier; this network ends in {last_layer}")
-    return last_layer.classify(scores)
+    predicted, t = last_layer.classify(scores), np.asarray(t)
+    if t.ndim == 2 and t.shape[1] > 1:  # one-hot rows: the label is the column of the 1
+        t = t.argmax(axis=1)
+    if t.size != len(predicted):
+        raise ValueError(f"t has {t.size} labels for {len(predicted)} samples: give one each")
+    return predicted, t.reshape(len(predicted))
+
+
+@contextlib.contextmanager
+def caches_kept_on_error(net: Network) -> Iterator[None]:
+    """Put every layer's cache back as it was if the block raises (no half-updated caches)."""
+    layers = [*net.layers.values(), net.last_layer]
+    saved = [dict(vars(layer)) for layer in layers]  # the caches are rebound, never mutated
+    try:
+        yield
+    except BaseException:
+        for layer, attributes in zip(layers, saved, strict=True):
+            vars(layer).clear()
+            vars(layer).update(attributes)
+        raise
 
 
 def check_sizes(**sizes: int) -> None:

@@ -196,14 +196,7 @@ class Optimizer:
 
 # --8<-- [start:sgd]
 class SGD(Optimizer):
-    """Stochastic gradient descent: `W <- W - lr * dW`.
-
-    Examples:
-        >>> params, grads = {"W": np.array([1.0])}, {"W": np.array([0.5])}
-        >>> SGD(lr=0.1).update(params, grads)
-        >>> params["W"]
-        array([0.95])
-    """
+    """Stochastic gradient descent: `W <- W - lr * dW`, for every parameter."""
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__(lr)

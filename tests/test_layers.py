@@ -292,7 +292,7 @@ def test_softmax_with_loss_rejects_bad_targets():
 def test_loss_layers_reject_nan_and_inf(layer, bad):
     x = np.zeros((2, 1))
     x[1, 0] = bad
-    with pytest.raises(ValueError, match=r"x must be finite, but x\[1, 0\] = "):
+    with pytest.raises(ValueError, match=r"scores must be finite, but scores\[1, 0\] = "):
         layer.forward(x, [0, 0])
 
 
@@ -355,3 +355,12 @@ def test_relu_backward_has_no_negative_zeros():
     relu.forward(np.array([-1.0, -2.0]))
     dx = relu.backward(np.array([-3.0, 4.0]))
     assert not np.signbit(dx).any(), dx  # prints as [0. 0.], never [-0. 0.]
+
+
+def test_affine_refuses_complex_and_text_input_before_caching():
+    layer = Affine(np.ones((3, 2)), np.zeros(2))
+    layer.forward(np.ones((4, 3)))
+    for bad in (np.ones((1, 3)) * 1j, np.array([["a", "b", "c"]])):
+        with pytest.raises(TypeError):
+            layer.forward(bad)
+        assert layer.x.shape == (4, 3) and layer.original_x_shape == (4, 3)

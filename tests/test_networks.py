@@ -158,3 +158,36 @@ def test_numerical_gradient_restores_its_input_and_rejects_non_float():
     np.testing.assert_array_equal(x, before)
     with pytest.raises(TypeError, match="floating NumPy array"):
         numerical_gradient(lambda v: 0.0, np.array([1, 2]))
+
+
+def test_a_refused_target_leaves_every_cache_as_it_was(batch):
+    x, t = batch
+    net = TwoLayerNet(5, 4, 3, rng=0)
+    net.gradient(x, t)
+    before = [{k: np.copy(v) for k, v in vars(ly).items()} for ly in net.layers.values()]
+    with pytest.raises(ValueError, match="out of range"):
+        net.loss(x[:2] + 1.0, [0, 7])  # a new batch, and a label for a class that is not there
+    after = [{k: np.copy(v) for k, v in vars(ly).items()} for ly in net.layers.values()]
+    for b, a in zip(before, after, strict=True):
+        assert b.keys() == a.keys()
+        for k in b:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_accuracy_names_a_wrong_number_of_labels(batch):
+    x, t = batch
+    with pytest.raises(ValueError, match=r"t has 5 labels for 6 samples"):
+        TwoLayerNet(5, 4, 3, rng=0).accuracy(x, t[:5])
+
+
+def test_hidden_sizes_must_be_a_list():
+    with pytest.raises(TypeError, match=r"hidden_sizes must be a list of ints, e.g. \[50\], got 5"):
+        MultiLayerNet(2, 5, 2)
+
+
+def test_nan_scores_are_called_scores():
+    net = TwoLayerNet(3, 4, 2, rng=0)
+    x = np.ones((2, 3))
+    x[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"scores must be finite, but scores\[0, 0\] = nan"):
+        net.loss(x, [0, 1])
