@@ -61,9 +61,11 @@ def oldest(spec: str) -> str:
     return f"{req.name}=={lower[0]}"
 
 
-def run(*cmd: str | Path, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+def run(
+    *cmd: str | Path, check: bool = True, capture: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
     """Run `cmd` with its output captured; fail with that output when `check` and it fails."""
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
+    proc = subprocess.run([str(c) for c in cmd], capture_output=capture, text=True, **kwargs)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(str(c) for c in cmd)} exited with {proc.returncode}\n"
@@ -163,7 +165,7 @@ def wheel_env(dist: dict[str, Path], log: Log) -> Path:
     return python
 
 
-def unit_tests(python: Path) -> subprocess.CompletedProcess:
+def unit_tests(python: Path, capture: bool = True) -> subprocess.CompletedProcess:
     """nn's unit tests and doctests, run by `python` on the checkout's nn."""
     unit = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py"))
     unit = [path for path in unit if path.removeprefix("tests/") not in SITE_TESTS]
@@ -172,7 +174,7 @@ def unit_tests(python: Path) -> subprocess.CompletedProcess:
     cmd = [python, "-m", "pytest", "-q", "-o", "addopts=--strict-markers -p no:cacheprovider"]
     cmd += ["--doctest-modules", "-p", "tests.doctests", "-p", "tests.wheel_jobs", "nn", *unit]
     env = {**os.environ, NO_DEADLINES: "1"}
-    return run(*cmd, cwd=ROOT, env=env, check=False)
+    return run(*cmd, cwd=ROOT, env=env, check=False, capture=capture)
 
 
 def oldest_numpy(dist: dict[str, Path], log: Log) -> tuple[str, subprocess.CompletedProcess]:
@@ -260,3 +262,7 @@ def pytest_collection_finish(session) -> None:
 def pytest_unconfigure(config) -> None:
     if JOBS.out is not None:
         shutil.rmtree(JOBS.out, ignore_errors=True)
+
+
+if __name__ == "__main__":  # .github/workflows/tests.yml: the unit tests on this Python
+    sys.exit(unit_tests(Path(sys.executable), capture=False).returncode)
