@@ -87,7 +87,7 @@ def test_the_wheel_carries_the_metadata_a_pypi_page_shows(wheel_python, tmp_path
         "print(json.dumps({k: d.get_all(k) for k in d.keys()}))\n"
     )
     meta = _installed(wheel_python, code, tmp_path)
-    assert meta["License-Expression"] == ["MIT"], meta.get("License-Expression")
+    assert meta["License-Expression"] == ["MIT AND CC-BY-SA-3.0"], meta.get("License-Expression")
     assert sorted(meta["License-File"]) == ["LICENSE", "nn/datasets/NOTICE.md"], meta
     assert meta["Requires-Python"] == [">=3.11"], meta
     urls = dict(u.split(", ", 1) for u in meta["Project-URL"])
