@@ -37,9 +37,16 @@ VENVS = ROOT / ".venvs"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DIST_NAME = PYPROJECT["project"]["name"]
 NO_DEADLINES = "NN_TESTS_NO_HYPOTHESIS_DEADLINE"
-# Tests of the site, its pages and figures, not of nn: they need the docs toolchain (mkdocs,
-# pymdown-extensions, a browser) and run in .venv only. Every other tests/test_*.py is a unit test.
-SITE_TESTS = {"test_site.py", "test_pages_in_one_session.py", "test_figures.py", "test_wheel.py"}
+# Tests of the site, its pages and figures, and of .ci/dev.py and the wheel, not of nn: they need
+# the docs toolchain (mkdocs, pymdown-extensions, a browser) and run in .venv only. Every other
+# tests/test_*.py is a unit test.
+SITE_TESTS = {
+    "test_site.py",
+    "test_pages_in_one_session.py",
+    "test_figures.py",
+    "test_dev.py",
+    "test_wheel.py",
+}
 
 
 def requirement(name: str, extra: str | None = None) -> str:
@@ -255,7 +262,7 @@ def pytest_collection_finish(session) -> None:
             if reporter is not None and not (VENVS / "wheel").exists():
                 reporter.write_line(
                     "tests/test_wheel.py: building the wheel and making .venvs/ (first run only: "
-                    "about 1 minute and 350 MB) in the background, beside the other tests"
+                    "about 1 minute and 450 MB) in the background, beside the other tests"
                 )
 
 
