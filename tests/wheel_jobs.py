@@ -200,7 +200,7 @@ def oldest_numpy(dist: dict[str, Path], log: Log) -> tuple[str, subprocess.Compl
 
 
 class Jobs:
-    """build -> wheel environment -> oldest-NumPy run, in one background thread."""
+    """build, then the wheel's environment beside the oldest-NumPy run, in background threads."""
 
     def __init__(self) -> None:
         self.log = Log()
@@ -221,16 +221,23 @@ class Jobs:
 
     def _work(self) -> None:
         self.out = out = Path(tempfile.mkdtemp(prefix="nn-dist-"))
-        steps = [
-            ("dist", lambda: build(out, self.log)),
-            ("wheel_python", lambda: wheel_env(self.futures["dist"].result(), self.log)),
-            ("oldest_numpy", lambda: oldest_numpy(self.futures["dist"].result(), self.log)),
-        ]
-        for name, step in steps:
-            try:
-                self.futures[name].set_result(step())
-            except BaseException as exc:  # handed to the test that asks for it
-                self.futures[name].set_exception(exc)
+        self._step("dist", lambda: build(out, self.log))
+        # The two environments need only the wheel: set them up side by side.
+        dist = self.futures["dist"]
+
+        def oldest():
+            return oldest_numpy(dist.result(), self.log)
+
+        other = threading.Thread(target=self._step, args=("oldest_numpy", oldest), daemon=True)
+        other.start()
+        self._step("wheel_python", lambda: wheel_env(dist.result(), self.log))
+        other.join()
+
+    def _step(self, name: str, step) -> None:
+        try:
+            self.futures[name].set_result(step())
+        except BaseException as exc:  # handed to the test that asks for it
+            self.futures[name].set_exception(exc)
 
     def result(self, name: str):
         self.start(background=False)  # no-op once started in the background
