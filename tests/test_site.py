@@ -414,7 +414,11 @@ def server(site, webroot):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium (python3 .ci/dev.py test does)"
+        reason = (
+            f"Chromium is not installed ({CHROMIUM} is missing), so the real-browser tests did "
+            "not run. Install it: apt-get install chromium chromium-driver (python3 .ci/dev.py "
+            "test does this when run as root)"
+        )
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
