@@ -279,6 +279,73 @@ def test_api_examples_render_as_code(site):
         assert "<blockquote>" not in html, f"/{page}/: a docstring example became a quotation"
 
 
+REPOSITORY = "https://github.com/nn-from-scratch/nn"
+
+
+def test_every_page_links_to_the_repository_without_calling_github(site):
+    for path in sorted(site.rglob("index.html")):
+        html = path.read_text(encoding="utf-8")
+        rel = path.relative_to(site).as_posix()
+        assert f'href="{REPOSITORY}"' in html, f"{rel} has no link to {REPOSITORY}"
+        # repo_url's header widget, which fetches the repository's stars from api.github.com
+        assert 'data-md-component="source"' not in html, f"{rel} has the GitHub API widget"
+
+
+def mkdocs_config() -> dict:
+    from types import SimpleNamespace
+
+    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
+
+    path = ROOT / "mkdocs.yml"
+    with path.open(encoding="utf-8") as f:
+        return yaml_load(f, get_yaml_loader(config=SimpleNamespace(config_file_path=str(path))))
+
+
+def nav_pages(nav) -> list[tuple[str, str]]:
+    """(title, file) of every page in the nav, sections flattened."""
+    pages = []
+    for item in nav:
+        for title, value in item.items():
+            pages += nav_pages(value) if isinstance(value, list) else [(title, value)]
+    return pages
+
+
+GLOSS = re.compile(
+    r"（[^）]*）"
+)  # the English after a term's first use: 计算图（computational graph）
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_each_page_has_one_name_in_nav_home_and_heading(language):
+    """The nav, the home page's link and the page's heading call a page by one name (the
+    heading may add a subtitle after it)."""
+    config = mkdocs_config()
+    i18n = next(p["i18n"] for p in config["plugins"] if isinstance(p, dict) and "i18n" in p)
+    translations = next(
+        lang.get("nav_translations", {}) for lang in i18n["languages"] if lang["locale"] == language
+    )
+    suffix = ".md" if language == "en" else f".{language}.md"
+    home = (DOCS / f"index{suffix}").read_text(encoding="utf-8")
+    links = {
+        target: GLOSS.sub("", text)
+        for text, target in re.findall(r"\[([^\]]+)\]\(([^)#]+\.md)\)", home)
+    }
+    problems = []
+    for title, file in nav_pages(config["nav"]):
+        name = translations.get(title, title) if language != "en" else title
+        page = DOCS / file.replace(".md", suffix)
+        heading = next(
+            line[2:].strip()
+            for line in page.read_text(encoding="utf-8").splitlines()
+            if line.startswith("# ")
+        )
+        if file != "index.md" and not heading.startswith(name):
+            problems.append(f"{page.name}: nav says {name!r}, heading {heading!r}")
+        if file in links and links[file] != name:
+            problems.append(f"{page.name}: nav says {name!r}, home page {links[file]!r}")
+    assert not problems, "\n".join(problems)
+
+
 class ResourceFinder(HTMLParser):
     """URLs an HTML page loads as resources (not links a reader may follow)."""
 
@@ -581,7 +648,7 @@ MEASURE_DIAGRAMS = """() => {
       && host.scrollWidth >= svg.getBoundingClientRect().width - 1;
     for (const label of host.shadowRoot.querySelectorAll(".nodeLabel, .edgeLabel")) {
       const text = label.textContent.trim();
-      if (!text) continue;
+      if (!text || label.parentElement.closest(".edgeLabel")) continue;  // once per label
       const style = getComputedStyle(label);
       const node = label.closest(".node");
       const shape = node && node.querySelector("rect, circle, polygon, path");
@@ -597,6 +664,33 @@ MEASURE_DIAGRAMS = """() => {
   }
   return labels;
 }"""
+
+# Inline math followed by punctuation whose mark starts the next line (docs/hooks/punctuation.py),
+# and display equations wider than the column, which the reader has to scroll to see.
+MEASURE_MATH = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (const math of document.querySelectorAll(".md-content span.arithmatex")) {
+    walker.currentNode = math.lastChild || math;
+    let next = walker.nextNode();
+    while (next && math.contains(next)) next = walker.nextNode();
+    if (!next || !/^[，。、；：！？）,.;:!?)]/.test(next.data)) continue;
+    const range = document.createRange();
+    range.setStart(next, 0);
+    range.setEnd(next, 1);
+    const mark = range.getBoundingClientRect();
+    const rects = math.getClientRects();
+    const last = rects[rects.length - 1];
+    if (last && (mark.top >= last.bottom - 2 || mark.left < last.left)) {
+      broken.push(math.textContent.trim().slice(0, 40) + " | " + next.data.slice(0, 10));
+    }
+  }
+  const wide = [...document.querySelectorAll(".md-content div.arithmatex")]
+    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .map((e) => e.textContent.trim().slice(0, 60));
+  return { broken, wide };
+}"""
+
 
 CJK_CHAR = re.compile(f"[{CJK}]")
 CJK_FONT = re.compile(r"CJK|Han Sans|PingFang|Hiragino|YaHei|WenQuanYi|Hei|Song|Kai|Ming", re.I)
@@ -626,8 +720,9 @@ def switch_palette(page) -> str:
 def test_every_page_is_clean_readable_and_in_its_font(visit, language):
     """Each page of a language, loaded in turn: nothing fails or logs an error (the visit
     fixture), every diagram label is at least 11 px with contrast 4.5:1 (WCAG AA) in light and
-    dark mode, on a 390 px phone it is still 11 px and fits or scrolls sideways, and Chinese
-    text is drawn with a CJK font."""
+    dark mode, on a 390 px phone it is still 11 px and fits or scrolls sideways, Chinese text
+    is drawn with a CJK font, no equation is wider than the column at 1280 px, and no line
+    starts with the punctuation that follows inline math (at 1280 and 390 px)."""
     problems, diagrams = [], 0
     record = None
     for path in page_paths(language):
@@ -641,7 +736,15 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
             fonts = cjk_fonts_of(page, ".md-content h1")
             if not any(CJK_FONT.search(f) for f in fonts):
                 problems.append(f"/{path}: Chinese heading drawn without a CJK font: {fonts}")
+        math = page.evaluate(MEASURE_MATH)
+        problems += [
+            f"/{path} at 1280 px: equation wider than the column: {m}" for m in math["wide"]
+        ]
+        problems += [f"/{path} at 1280 px: line starts with a mark: {m}" for m in math["broken"]]
         if not draws_diagrams(path):
+            page.set_viewport_size({"width": 390, "height": 844})
+            broken = page.evaluate(MEASURE_MATH)["broken"]
+            problems += [f"/{path} at 390 px: line starts with a mark: {m}" for m in broken]
             assert page.locator("script[src*=mermaid]").count() == 0, (
                 f"/{path} has no diagram but loads Mermaid"
             )
@@ -660,6 +763,8 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
                     )
             switch_palette(page)
         page.set_viewport_size({"width": 390, "height": 844})
+        broken = page.evaluate(MEASURE_MATH)["broken"]
+        problems += [f"/{path} at 390 px: line starts with a mark: {m}" for m in broken]
         for label in page.evaluate(MEASURE_DIAGRAMS):
             if label["size"] < 11 or not label["reachable"]:
                 problems.append(
