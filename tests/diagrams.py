@@ -9,9 +9,9 @@ file differs from what `nn` computes now. Each edge label reads `forward value â
 the value flows with the arrow, the gradient against it.
 
 Every file starts with Mermaid's own configuration (front matter): the diagram keeps its
-natural size (16 px labels) instead of shrinking to the column, and a wide one scrolls
-sideways (docs/assets/stylesheets/extra.css). Operation nodes name their text colour, so they
-read the same on the light and the dark palette.
+natural size (16 px labels) instead of shrinking to the column, with tight spacing so that most
+fit it, and a wider one scrolls sideways (docs/assets/stylesheets/extra.css). Operation nodes
+are outlined in orange and otherwise keep the palette's colours, light or dark.
 """
 
 from __future__ import annotations
@@ -39,9 +39,14 @@ FRONT_MATTER = """---
 config:
   flowchart:
     useMaxWidth: false
+    nodeSpacing: 30
+    rankSpacing: 30
+    diagramPadding: 12
 ---"""
-# Operation nodes: dark brown on cream (contrast 12:1), the same in light and dark mode.
-OP_CLASS = "    classDef op fill:#fff3e0,stroke:#e65100,color:#3e2723"
+# Operation nodes: an orange outline only. Fill and text keep Material's colours for the light
+# or dark palette (a fixed light fill was unreadable in dark mode: Material colours the label's
+# <p> itself, so a `color:` here does not reach it, and Mermaid rejects var() in a classDef).
+OP_CLASS = "    classDef op stroke:#f57c00,stroke-width:2px"
 
 # Labels that are words, in Chinese (GLOSSARY.md and the pages' own wording). English is the key.
 ZH = {

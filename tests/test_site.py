@@ -647,19 +647,27 @@ MEASURE_DIAGRAMS = """() => {
     const scrolls = getComputedStyle(host).overflowX !== "visible"
       && host.scrollWidth >= svg.getBoundingClientRect().width - 1;
     for (const label of host.shadowRoot.querySelectorAll(".nodeLabel, .edgeLabel")) {
-      const text = label.textContent.trim();
-      if (!text || label.parentElement.closest(".edgeLabel")) continue;  // once per label
-      const style = getComputedStyle(label);
+      if (label.parentElement.closest(".nodeLabel, .edgeLabel")) continue;  // once per label
       const node = label.closest(".node");
       const shape = node && node.querySelector("rect, circle, polygon, path");
-      const below = shape ? over(rgba(getComputedStyle(shape).fill), page)
-                          : over(rgba(style.backgroundColor), page);
-      labels.push({
-        text,
-        size: parseFloat(style.fontSize) * scale,
-        contrast: contrast(over(rgba(style.color), below), below),
-        reachable: fits || scrolls,
-      });
+      let below = shape ? over(rgba(getComputedStyle(shape).fill), page) : page;
+      for (let e = label; !shape && e && e !== host.shadowRoot; e = e.parentElement) {
+        const bg = rgba(getComputedStyle(e).backgroundColor);  // the innermost opaque box
+        if (bg && bg[3] > 0) { below = over(bg, page); break; }
+      }
+      // The colour and size of the element that holds the text, not the label's box: Material
+      // colours the <p> inside a label itself.
+      const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+      for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        if (!t.data.trim()) continue;
+        const style = getComputedStyle(t.parentElement);
+        labels.push({
+          text: t.data.trim(),
+          size: parseFloat(style.fontSize) * scale,
+          contrast: contrast(over(rgba(style.color), below), below),
+          reachable: fits || scrolls,
+        });
+      }
     }
   }
   return labels;
