@@ -115,6 +115,21 @@ def ensure_chromium() -> bool:
     return CHROMIUM.exists()
 
 
+def ensure_cjk_font() -> None:
+    """Install Debian's Noto CJK fonts, which the Chinese figures and the browser test need."""
+    fc_list = shutil.which("fc-list")
+    if fc_list and subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True).stdout:
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        print("No Chinese font (fonts-noto-cjk) and no root apt-get to install it:")
+        print("the Chinese figures and the font check of the browser test will fail.")
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(apt, "update", "-q", env=env)
+    run(apt, "install", "-y", "-q", "fonts-noto-cjk", env=env)
+
+
 def free_port(first: int = 8000, tries: int = 20) -> int:
     """The first port from `first` on that nothing listens on, so a second serve still starts."""
     for port in range(first, first + tries):
@@ -197,6 +212,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "serve":
         return serve(argv[1:], env)
     chromium = ensure_chromium()
+    ensure_cjk_font()
     steps = [
         [BIN / "ruff", "check", "."],
         [BIN / "ruff", "format", "--check", "."],

@@ -1,10 +1,17 @@
 """The tutorials' computational-graph diagrams, drawn from numbers that `nn` computes.
 
-    python -m tests.diagrams    # rewrite docs/diagrams/*.mmd from nn
+    python -m tests.diagrams    # rewrite docs/diagrams/*.mmd and *.zh.mmd from nn
 
-Pages include the files with `--8<-- "docs/diagrams/NAME.mmd"` inside a mermaid fence, and
-`tests/test_diagrams.py` fails when a committed file differs from what `nn` computes now.
-Each edge label reads `forward value ← gradient`: the value flows right, the gradient left.
+English pages include `--8<-- "docs/diagrams/NAME.mmd"` inside a mermaid fence, Chinese pages
+its twin `NAME.zh.mmd`, which has the same numbers and Chinese words where a label is a word
+(code names such as `Affine1` or `ReLU` stay). `tests/test_diagrams.py` fails when a committed
+file differs from what `nn` computes now. Each edge label reads `forward value ← gradient`:
+the value flows with the arrow, the gradient against it.
+
+Every file starts with Mermaid's own configuration (front matter): the diagram keeps its
+natural size (16 px labels) instead of shrinking to the column, with tight spacing so that most
+fit it, and a wider one scrolls sideways (docs/assets/stylesheets/extra.css). Operation nodes
+are outlined in orange and otherwise keep the palette's colours, light or dark.
 """
 
 from __future__ import annotations
@@ -25,6 +32,42 @@ from nn import (
 )
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "diagrams"
+LANGUAGES = ("en", "zh")
+
+# Mermaid configuration at the top of every diagram: natural size, never scaled to the column.
+FRONT_MATTER = """---
+config:
+  flowchart:
+    useMaxWidth: false
+    nodeSpacing: 30
+    rankSpacing: 30
+    diagramPadding: 12
+---"""
+# Operation nodes: an orange outline only. Fill and text keep Material's colours for the light
+# or dark palette (a fixed light fill was unreadable in dark mode: Material colours the label's
+# <p> itself, so a `color:` here does not reach it, and Mermaid rejects var() in a classDef).
+OP_CLASS = "    classDef op stroke:#f57c00,stroke-width:2px"
+
+# Labels that are words, in Chinese (GLOSSARY.md and the pages' own wording). English is the key.
+ZH = {
+    "apple": "苹果单价",
+    "apple_num": "苹果个数",
+    "orange": "橘子单价",
+    "orange_num": "橘子个数",
+    "tax": "税率",
+    "price": "总价",
+    "scores a": "得分 a",
+    "scores z": "得分 z",
+    "Cross Entropy<br/>Error": "交叉熵误差",
+    "Binary<br/>Cross Entropy": "二元交叉熵",
+    "not needed": "不需要",
+    "scalar": "标量",
+}
+
+
+def word(text: str, lang: str) -> str:
+    """A label that is a word, in `lang`."""
+    return ZH[text] if lang == "zh" else text
 
 
 def fmt(v) -> str:
@@ -42,7 +85,7 @@ def edge(a: str, b: str, forward: str, backward: str) -> str:
     return f'    {a} -- "{forward} ← {backward}" --> {b}'
 
 
-def apple() -> str:
+def apple(lang: str = "en") -> str:
     mul_apple, mul_tax = MulLayer(), MulLayer()
     apple_price = mul_apple.forward(100, 2)
     price = mul_tax.forward(apple_price, 1.1)
@@ -50,24 +93,25 @@ def apple() -> str:
     dapple, dapple_num = mul_apple.backward(dapple_price)
     return "\n".join(
         [
+            FRONT_MATTER,
             "graph LR",
-            '    apple(["apple"])',
-            '    num(["apple_num"])',
+            f'    apple(["{word("apple", lang)}"])',
+            f'    num(["{word("apple_num", lang)}"])',
             '    m1(("×")):::op',
             '    m2(("×")):::op',
-            '    tax(["tax"])',
-            '    price(["price"])',
+            f'    tax(["{word("tax", lang)}"])',
+            f'    price(["{word("price", lang)}"])',
             edge("apple", "m1", fmt(100), fmt(dapple)),
             edge("num", "m1", fmt(2), fmt(dapple_num)),
             edge("m1", "m2", fmt(apple_price), fmt(dapple_price)),
             edge("tax", "m2", fmt(1.1), fmt(dtax)),
             edge("m2", "price", fmt(price), fmt(1)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            OP_CLASS,
         ]
     )
 
 
-def apple_orange() -> str:
+def apple_orange(lang: str = "en") -> str:
     mul_apple, mul_orange, add, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
     apple_price = mul_apple.forward(100, 2)
     orange_price = mul_orange.forward(150, 3)
@@ -79,17 +123,18 @@ def apple_orange() -> str:
     dapple, dapple_num = mul_apple.backward(dapple_price)
     return "\n".join(
         [
+            FRONT_MATTER,
             "graph LR",
-            '    apple(["apple"])',
-            '    num(["apple_num"])',
-            '    orange(["orange"])',
-            '    onum(["orange_num"])',
+            f'    apple(["{word("apple", lang)}"])',
+            f'    num(["{word("apple_num", lang)}"])',
+            f'    orange(["{word("orange", lang)}"])',
+            f'    onum(["{word("orange_num", lang)}"])',
             '    m1(("×")):::op',
             '    m2(("×")):::op',
             '    a1(("+")):::op',
             '    m3(("×")):::op',
-            '    tax(["tax"])',
-            '    price(["price"])',
+            f'    tax(["{word("tax", lang)}"])',
+            f'    price(["{word("price", lang)}"])',
             edge("apple", "m1", fmt(100), fmt(dapple)),
             edge("num", "m1", fmt(2), fmt(dapple_num)),
             edge("orange", "m2", fmt(150), fmt(dorange)),
@@ -99,18 +144,18 @@ def apple_orange() -> str:
             edge("a1", "m3", fmt(total), fmt(dtotal)),
             edge("tax", "m3", fmt(1.1), fmt(dtax)),
             edge("m3", "price", fmt(price), fmt(1)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            OP_CLASS,
         ]
     )
 
 
-def relu() -> str:
+def relu(lang: str = "en") -> str:
     layer = Relu()
     x = np.array([2.0, -1.0])
     y = layer.forward(x)
     dout = np.array([1.5, 1.5])
     dx = layer.backward(dout)
-    lines = ["graph LR"]
+    lines = [FRONT_MATTER, "graph LR"]
     for i in range(2):
         lines += [
             f'    x{i}(["x = {fmt(x[i])}"])',
@@ -119,11 +164,11 @@ def relu() -> str:
             edge(f"x{i}", f"r{i}", fmt(x[i]), fmt(dx[i])),
             edge(f"r{i}", f"y{i}", fmt(y[i]), fmt(dout[i])),
         ]
-    lines.append("    classDef op fill:#fff3e0,stroke:#e65100")
+    lines.append(OP_CLASS)
     return "\n".join(lines)
 
 
-def sigmoid() -> str:
+def sigmoid(lang: str = "en") -> str:
     """y = 1 / (1 + exp(-x)) node by node at x = 1, with the book's four nodes."""
     x, dy = 1.0, 1.0
     a = -x  # "×(-1)" node
@@ -139,6 +184,7 @@ def sigmoid() -> str:
     assert np.isclose(layer.backward(np.array([dy]))[0], dx), "node-by-node must match Sigmoid"
     return "\n".join(
         [
+            FRONT_MATTER,
             "graph LR",
             '    x(["x"])',
             '    n1(("× −1")):::op',
@@ -151,12 +197,12 @@ def sigmoid() -> str:
             edge("n2", "n3", fmt(b), fmt(db)),
             edge("n3", "n4", fmt(c), fmt(dc)),
             edge("n4", "y", fmt(y), fmt(dy)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            OP_CLASS,
         ]
     )
 
 
-def affine() -> str:
+def affine(lang: str = "en") -> str:
     rng = np.random.default_rng(0)
     X, W, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), np.zeros(4)
     layer = Affine(W, b)
@@ -164,6 +210,7 @@ def affine() -> str:
     dX = layer.backward(np.ones_like(Y))
     return "\n".join(
         [
+            FRONT_MATTER,
             "graph LR",
             '    X(["X"])',
             '    W(["W"])',
@@ -176,12 +223,12 @@ def affine() -> str:
             edge("dot", "add", shape(Y), "dY " + shape(Y)),
             edge("b", "add", shape(b), "sum(dY, axis=0) " + shape(layer.db)),
             edge("add", "Y", shape(Y), "dY " + shape(Y)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            OP_CLASS,
         ]
     )
 
 
-def softmax_with_loss_nodes() -> str:
+def softmax_with_loss_nodes(lang: str = "en") -> str:
     """Softmax, then cross-entropy, with the gradient between them: dL/dy = -t / y."""
     a, t = np.array([[0.3, 2.9, 4.0]]), np.array([2])
     layer = SoftmaxWithLoss()
@@ -193,22 +240,23 @@ def softmax_with_loss_nodes() -> str:
     assert np.allclose(dy @ jacobian, da), "node-by-node must match SoftmaxWithLoss"
     return "\n".join(
         [
+            FRONT_MATTER,
             "graph LR",
-            '    a(["scores a"])',
+            f'    a(["{word("scores a", lang)}"])',
             '    sm(("Softmax")):::op',
-            '    ce(("Cross Entropy<br/>Error")):::op',
+            f'    ce(("{word("Cross Entropy<br/>Error", lang)}")):::op',
             f'    t(["t = {t[0]}"])',
             '    L(["L"])',
             edge("a", "sm", fmt(a), fmt(da)),
             edge("sm", "ce", fmt(y), fmt(dy)),
             "    t --> ce",
             edge("ce", "L", fmt(loss), fmt(1)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            OP_CLASS,
         ]
     )
 
 
-def two_layer_net() -> str:
+def two_layer_net(lang: str = "en") -> str:
     net = TwoLayerNet(784, 50, 10, rng=0)
     x = np.zeros((100, 784))
     t = np.zeros(100, dtype=int)
@@ -218,7 +266,8 @@ def two_layer_net() -> str:
     net.gradient(x, t)
     return "\n".join(
         [
-            "graph LR",
+            FRONT_MATTER,
+            "graph TB",  # six layers in a row would be 1,800 px wide: stack them
             '    x(["x"])',
             '    A1["Affine1<br/>W1 (784, 50), b1 (50,)"]:::op',
             '    R1["Relu1"]:::op',
@@ -226,18 +275,18 @@ def two_layer_net() -> str:
             '    S["SoftmaxWithLoss"]:::op',
             f'    t(["t {shape(t)}"])',
             '    L(["L"])',
-            edge("x", "A1", shape(x), "not needed"),
+            edge("x", "A1", shape(x), word("not needed", lang)),
             edge("A1", "R1", shape(h1), shape(h1)),
             edge("R1", "A2", shape(h2), shape(h2)),
             edge("A2", "S", shape(scores), shape(scores)),
             "    t --> S",
-            edge("S", "L", "scalar", "1"),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            edge("S", "L", word("scalar", lang), "1"),
+            OP_CLASS,
         ]
     )
 
 
-def sigmoid_with_loss_nodes() -> str:
+def sigmoid_with_loss_nodes(lang: str = "en") -> str:
     """Sigmoid, then binary cross-entropy, for two samples: dL/dp, then dL/dz = (p - t) / N."""
     z, t = np.array([[1.5], [-0.5]]), np.array([1, 0])
     layer = SigmoidWithLoss()
@@ -249,17 +298,18 @@ def sigmoid_with_loss_nodes() -> str:
     assert np.allclose(dp * p * (1 - p), dz), "node-by-node must match SigmoidWithLoss"
     return "\n".join(
         [
+            FRONT_MATTER,
             "graph LR",
-            '    z(["scores z"])',
+            f'    z(["{word("scores z", lang)}"])',
             '    sg(("σ")):::op',
-            '    bce(("Binary<br/>Cross Entropy")):::op',
+            f'    bce(("{word("Binary<br/>Cross Entropy", lang)}")):::op',
             f'    t(["t = {fmt(t)}"])',
             '    L(["L"])',
             edge("z", "sg", fmt(z), fmt(dz)),
             edge("sg", "bce", fmt(p), fmt(dp)),
             "    t --> bce",
             edge("bce", "L", fmt(loss), fmt(1)),
-            "    classDef op fill:#fff3e0,stroke:#e65100",
+            OP_CLASS,
         ]
     )
 
@@ -276,12 +326,18 @@ DIAGRAMS = {
 }
 
 
-def render(name: str) -> str:
-    return DIAGRAMS[name]() + "\n"
+def filename(name: str, lang: str = "en") -> str:
+    """`apple.mmd` for English pages, `apple.zh.mmd` for Chinese ones."""
+    return f"{name}.mmd" if lang == "en" else f"{name}.{lang}.mmd"
+
+
+def render(name: str, lang: str = "en") -> str:
+    return DIAGRAMS[name](lang) + "\n"
 
 
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     for name in DIAGRAMS:
-        (OUT / f"{name}.mmd").write_text(render(name), encoding="utf-8")
-        print(f"wrote {OUT / name}.mmd")
+        for lang in LANGUAGES:
+            (OUT / filename(name, lang)).write_text(render(name, lang), encoding="utf-8")
+            print(f"wrote {OUT / filename(name, lang)}")

@@ -1,102 +1,227 @@
-"""The site's figures, drawn from what the pages' own code computes.
+"""The site's figures, drawn from what the pages' own code computes, in both languages.
 
-    python -m tests.figures    # rewrite docs/assets/figures/*.png
+    python -m tests.figures    # rewrite docs/assets/figures/*.png and *.zh.png
 
-For each figure, the ```python blocks of its page run in order in one namespace, the way the
-tests run them (snippet includes expanded, `<!--pytest-codeblocks:cont-->` blocks joined to the
-block before), until a block defines the variable the figure needs; then the figure is drawn
-from that variable. A page that changes its training therefore changes its figure the next
-time this runs. `tests/test_figures.py` checks that every figure exists and that both language
-versions of its page show it.
+For each page, its ```python blocks run once, in order, in one namespace, the way the tests
+run them (snippet includes expanded, `<!--pytest-codeblocks:cont-->` blocks joined to the
+block before), until the variables its figures need are defined. Each figure is drawn from
+that one run twice: `NAME.png` as the page drew it, then `NAME.zh.png` with its axis labels
+and legends in Chinese (TRANSLATIONS) in a CJK font. With `fallback_to_default: false`,
+mkdocs-static-i18n gives the Chinese build only files with its suffix, so a Chinese page's
+`![...](NAME.png)` is served `NAME.zh.png`.
 
-Each figure is written twice, as `NAME.png` and `NAME.zh.png`, with the same bytes: with
-`fallback_to_default: false`, mkdocs-static-i18n gives the Chinese build only the files with
-its own suffix, so a Chinese page's `![...](NAME.png)` finds `NAME.zh.png`, and nothing else.
+Each PNG records a digest of the data it plots (`data_digest`: every line, scatter, contour
+and image, rounded to 5 significant digits so that the last bits of floating point do not
+matter) and the texts drawn on it, in its metadata. `tests/test_figures.py` runs the pages
+once more, computes the digests afresh and fails when a committed figure plots anything else.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
-import shutil
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.collections import Collection
+from matplotlib.font_manager import FontProperties
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from nn.plot import plot_history
 from tests.codeblocks_snippets import ROOT, extract_from_file
 
 OUT = ROOT / "docs" / "assets" / "figures"
-TRANSLATIONS = ("zh",)  # the site's other languages: each gets a copy of every figure
+LANGUAGES = ("en", "zh")
+DIGEST_KEY = "nn:data-sha256"  # PNG text chunks written with every figure
+TEXTS_KEY = "nn:texts"
+CJK_FONT = "Noto Sans CJK SC"  # Debian: fonts-noto-cjk
+
+# Every label, legend entry and title the figures show, in Chinese (GLOSSARY.md). A figure
+# with a word not listed here cannot be drawn in Chinese: add the word.
+TRANSLATIONS = {
+    "zh": {
+        "epoch": "epoch（轮）",
+        "train_loss": "训练损失",
+        "test_loss": "测试损失",
+        "train_acc": "训练识别精度",
+        "test_acc": "测试识别精度",
+        "train_rmse": "训练 RMSE",
+        "data": "数据",
+        "model": "模型预测",
+        "nn train_loss": "nn 的训练损失",
+        "MLPClassifier loss_curve_": "MLPClassifier 的损失",
+        "full-batch GD loss": "全批量梯度下降的损失",
+        "mini-batch SGD loss": "小批量 SGD 的损失",
+        "Momentum loss": "Momentum 的损失",
+        "Adam loss": "Adam 的损失",
+    }
+}
+WORD = re.compile(r"[A-Za-z]{2,}")
+CJK = re.compile("[\u4e00-\u9fff]")
 
 
-def save_figure(fig: Any, path: Path) -> None:
-    """Save a figure the page drew itself with nn.plot, the way nn.plot saves figures."""
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+def as_figure(value: Any) -> Any:
+    """A figure the page drew itself with nn.plot."""
+    return value
 
 
-# figure file name -> (page, variable the page's code defines, function drawing it to a path)
-FIGURES: dict[str, tuple[str, str, Callable[[Any, Path], object]]] = {
+# figure file name -> (page, variable the page's code defines, function making the figure)
+FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "two-layer-net-history.png": ("docs/tutorials/two-layer-net.md", "history", plot_history),
     "regression-checkpoints-fit.png": (
         "docs/tutorials/regression-checkpoints.md",
         "fig_fit",
-        save_figure,
+        as_figure,
     ),
     "regression-checkpoints-history.png": (
         "docs/tutorials/regression-checkpoints.md",
         "fig_history",
-        save_figure,
+        as_figure,
     ),
     "network-as-data-boundary.png": (
         "docs/tutorials/network-as-data.md",
         "fig_boundary",
-        save_figure,
+        as_figure,
     ),
-    "network-as-data-sklearn.png": (
-        "docs/tutorials/network-as-data.md",
-        "fig_sklearn",
-        save_figure,
-    ),
+    "network-as-data-sklearn.png": ("docs/tutorials/network-as-data.md", "fig_sklearn", as_figure),
     "network-as-data-optimizers.png": (
         "docs/tutorials/network-as-data.md",
         "fig_optimizers",
-        save_figure,
+        as_figure,
     ),
 }
 
 
-def run_page_until(page: Path, name: str) -> Any:
-    """Run the page's python blocks in order until one defines `name`; return its value."""
+def run_page_until(page: Path, names: set[str]) -> dict[str, Any]:
+    """Run the page's python blocks in order until all `names` are defined; return them."""
     namespace: dict[str, Any] = {"__name__": "page"}
     for block in extract_from_file(page):
         if block.syntax != "python" or any("skip" in mark for mark in block.marks):
             continue
         with contextlib.redirect_stdout(io.StringIO()):  # the pages' tests check the output
             exec(compile(block.code, f"{page}:{block.lineno}", "exec"), namespace)
-        if name in namespace:
-            return namespace[name]
-    raise LookupError(f"no python block of {page} defines {name!r}")
+        if names <= namespace.keys():
+            return {name: namespace[name] for name in names}
+    raise LookupError(f"no python block of {page} defines {sorted(names - namespace.keys())}")
 
 
-def translated(path: Path, language: str) -> Path:
+def figures_by_page() -> dict[str, list[str]]:
+    pages: dict[str, list[str]] = {}
+    for filename, (page, _, _) in FIGURES.items():
+        pages.setdefault(page, []).append(filename)
+    return pages
+
+
+def compute(page: str) -> dict[str, Any]:
+    """Run `page` once; the figure of each of its FIGURES, by file name."""
+    wanted = {FIGURES[f][1] for f in figures_by_page()[page]}
+    values = run_page_until(ROOT / page, wanted)
+    return {f: FIGURES[f][2](values[FIGURES[f][1]]) for f in figures_by_page()[page]}
+
+
+def page_digests(page: str) -> dict[str, str]:
+    """Run `page` once; the data digest of each of its figures, by file name."""
+    return {filename: data_digest(fig) for filename, fig in compute(page).items()}
+
+
+def data_digest(fig: Any) -> str:
+    """SHA-256 of what the figure plots: each axes' scales and artists' data, 5 digits."""
+    h = hashlib.sha256()
+
+    def add(kind: str, data: Any) -> None:
+        array = np.ma.filled(np.ma.asarray(data, dtype=float), np.nan).ravel()
+        h.update(f"{kind}{array.size}:".encode())
+        h.update(" ".join(np.char.mod("%.4e", array)).encode())
+
+    for ax in fig.axes:
+        h.update(f"axes {ax.get_xscale()} {ax.get_yscale()}".encode())
+        for artist in ax.get_children():
+            if isinstance(artist, Line2D):
+                add("line", artist.get_xydata())
+            elif isinstance(artist, AxesImage):
+                add("image", artist.get_array())
+            elif isinstance(artist, Collection):
+                add("offsets", artist.get_offsets())
+                add("colors", artist.get_array() if artist.get_array() is not None else [])
+                for path in artist.get_paths():
+                    add("path", path.vertices)
+    return h.hexdigest()
+
+
+def texts(fig: Any) -> list[str]:
+    """The words drawn on a figure (labels, legends, titles), not tick numbers or math."""
+    found = []
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if (WORD.search(text) or CJK.search(text)) and not text.startswith("$"):
+            found.append(text)
+    return found
+
+
+def cjk_font() -> str:
+    """The file of the CJK font, or a message saying how to install it."""
+    find = FontProperties(family=CJK_FONT)
+    with contextlib.suppress(ValueError):
+        return font_manager.findfont(find, fallback_to_default=False)
+    # Installed after matplotlib cached its font list: add it from the system's fonts.
+    for path in font_manager.findSystemFonts():
+        if "NotoSansCJK" in Path(path).name or "NotoSansSC" in Path(path).name:
+            font_manager.fontManager.addfont(path)
+    try:
+        return font_manager.findfont(find, fallback_to_default=False)
+    except ValueError:
+        raise RuntimeError(
+            f"matplotlib finds no {CJK_FONT!r} for the Chinese figures: "
+            "apt-get install fonts-noto-cjk"
+        ) from None
+
+
+def localize(fig: Any, language: str) -> None:
+    """Put the figure's words into `language` and draw its text in a font that has them."""
+    table = TRANSLATIONS[language]
+    missing = [t for t in texts(fig) if t not in table and t not in table.values()]
+    if missing:
+        raise LookupError(f"no {language} translation of {missing}: add them to TRANSLATIONS")
+    cjk_font()
+    for artist in fig.findobj(Text):
+        artist.set_text(table.get(artist.get_text(), artist.get_text()))
+        artist.set_fontfamily([CJK_FONT, "DejaVu Sans"])
+
+
+def filename_in(filename: str, language: str) -> str:
     """`x.png` -> `x.zh.png`: the file mkdocs-static-i18n serves to that language's pages."""
-    return path.with_name(f"{path.stem}.{language}{path.suffix}")
+    stem, suffix = filename.rsplit(".", 1)
+    return filename if language == "en" else f"{stem}.{language}.{suffix}"
 
 
-def make(filename: str) -> list[Path]:
-    page, name, draw = FIGURES[filename]
-    value = run_page_until(ROOT / page, name)
+def save(fig: Any, filename: str, language: str) -> Path:
+    """Save the figure in `language`, with the digest of its data and its texts recorded."""
+    if language != "en":
+        localize(fig, language)
+    path = OUT / filename_in(filename, language)
+    metadata = {DIGEST_KEY: data_digest(fig), TEXTS_KEY: "\n".join(texts(fig))}
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata=metadata)
+    return path
+
+
+def make(page: str) -> list[Path]:
+    """Run the page once and draw each of its figures in every language."""
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / filename
-    draw(value, path)
-    copies = [translated(path, language) for language in TRANSLATIONS]
-    for copy in copies:
-        shutil.copyfile(path, copy)
-    return [path, *copies]
+    return [
+        save(fig, filename, language)
+        for filename, fig in compute(page).items()
+        for language in LANGUAGES
+    ]
 
 
 if __name__ == "__main__":
-    for filename in FIGURES:
-        for path in make(filename):
+    for page in figures_by_page():
+        for path in make(page):
             print(f"wrote {path.relative_to(ROOT)}")

@@ -1,25 +1,50 @@
 """Every diagram on the site is what `nn` computes now (regenerate: python -m tests.diagrams)."""
 
+import re
+
 import pytest
 
-from tests.diagrams import DIAGRAMS, OUT, render
+from tests.diagrams import DIAGRAMS, LANGUAGES, OUT, ZH, filename, render
+
+INCLUDE = re.compile(r'--8<-- "docs/diagrams/([^"]+)"')
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(DIAGRAMS))
-def test_diagram_is_up_to_date(name):
-    path = OUT / f"{name}.mmd"
+def test_diagram_is_up_to_date(name, lang):
+    path = OUT / filename(name, lang)
     assert path.exists(), f"{path} is missing: run python -m tests.diagrams"
-    assert path.read_text(encoding="utf-8") == render(name), (
+    assert path.read_text(encoding="utf-8") == render(name, lang), (
         f"{path} differs from what nn computes: run python -m tests.diagrams"
     )
 
 
 def test_every_diagram_file_is_generated_and_shown():
     """A .mmd file no generator writes would never be checked; one no page includes is dead."""
-    assert {p.stem for p in OUT.glob("*.mmd")} == set(DIAGRAMS)
+    made = {filename(name, lang) for name in DIAGRAMS for lang in LANGUAGES}
+    assert {p.name for p in OUT.glob("*.mmd")} == made
     pages = "".join(p.read_text(encoding="utf-8") for p in OUT.parent.rglob("*.md"))
-    unused = [name for name in DIAGRAMS if f"docs/diagrams/{name}.mmd" not in pages]
+    unused = sorted(made - set(INCLUDE.findall(pages)))
     assert not unused, f"diagrams no page includes: {unused}"
+
+
+def test_each_language_shows_its_own_diagrams():
+    """Chinese pages include the .zh.mmd twins, English pages the English files."""
+    wrong = []
+    for page in sorted(OUT.parent.rglob("*.md")):
+        chinese = page.name.endswith(".zh.md")
+        for name in INCLUDE.findall(page.read_text(encoding="utf-8")):
+            if name.endswith(".zh.mmd") != chinese:
+                wrong.append(f"{page.relative_to(OUT.parent)} includes {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_chinese_diagrams_have_no_english_words():
+    for name in DIAGRAMS:
+        text = render(name, "zh")
+        left = [w for w in ZH if f'"{w}"' in text or f"({w})" in text]
+        assert not left, f"{filename(name, 'zh')} still says {left}"
+        assert render(name, "en").count("←") == text.count("←"), "the twins differ in edges"
 
 
 def test_worked_example_numbers_are_in_the_diagrams():

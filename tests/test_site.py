@@ -130,6 +130,11 @@ def test_translation_has_the_same_code_and_structure(path):
     if not zh.exists():
         pytest.skip("missing translation: reported by test_every_page_exists_in_both_languages")
     en_page, zh_page = read_page(path), read_page(zh)
+    # A Chinese page draws the Chinese twin of a diagram (tests/diagrams.py): same numbers.
+    zh_page.fences = [
+        (info, body.replace(".zh.mmd", ".mmd") if info == "mermaid" else body)
+        for info, body in zh_page.fences
+    ]
     for i, (a, b) in enumerate(zip(en_page.fences, zh_page.fences, strict=False), start=1):
         assert a == b, (
             f"code block {i} differs between {path.name} and {zh.name} (code is never translated)"
@@ -272,6 +277,73 @@ def test_api_examples_render_as_code(site):
     for page in ("api", "zh/api"):
         html = (site / page / "index.html").read_text(encoding="utf-8")
         assert "<blockquote>" not in html, f"/{page}/: a docstring example became a quotation"
+
+
+REPOSITORY = "https://github.com/nn-from-scratch/nn"
+
+
+def test_every_page_links_to_the_repository_without_calling_github(site):
+    for path in sorted(site.rglob("index.html")):
+        html = path.read_text(encoding="utf-8")
+        rel = path.relative_to(site).as_posix()
+        assert f'href="{REPOSITORY}"' in html, f"{rel} has no link to {REPOSITORY}"
+        # repo_url's header widget, which fetches the repository's stars from api.github.com
+        assert 'data-md-component="source"' not in html, f"{rel} has the GitHub API widget"
+
+
+def mkdocs_config() -> dict:
+    from types import SimpleNamespace
+
+    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
+
+    path = ROOT / "mkdocs.yml"
+    with path.open(encoding="utf-8") as f:
+        return yaml_load(f, get_yaml_loader(config=SimpleNamespace(config_file_path=str(path))))
+
+
+def nav_pages(nav) -> list[tuple[str, str]]:
+    """(title, file) of every page in the nav, sections flattened."""
+    pages = []
+    for item in nav:
+        for title, value in item.items():
+            pages += nav_pages(value) if isinstance(value, list) else [(title, value)]
+    return pages
+
+
+GLOSS = re.compile(
+    r"（[^）]*）"
+)  # the English after a term's first use: 计算图（computational graph）
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_each_page_has_one_name_in_nav_home_and_heading(language):
+    """The nav, the home page's link and the page's heading call a page by one name (the
+    heading may add a subtitle after it)."""
+    config = mkdocs_config()
+    i18n = next(p["i18n"] for p in config["plugins"] if isinstance(p, dict) and "i18n" in p)
+    translations = next(
+        lang.get("nav_translations", {}) for lang in i18n["languages"] if lang["locale"] == language
+    )
+    suffix = ".md" if language == "en" else f".{language}.md"
+    home = (DOCS / f"index{suffix}").read_text(encoding="utf-8")
+    links = {
+        target: GLOSS.sub("", text)
+        for text, target in re.findall(r"\[([^\]]+)\]\(([^)#]+\.md)\)", home)
+    }
+    problems = []
+    for title, file in nav_pages(config["nav"]):
+        name = translations.get(title, title) if language != "en" else title
+        page = DOCS / file.replace(".md", suffix)
+        heading = next(
+            line[2:].strip()
+            for line in page.read_text(encoding="utf-8").splitlines()
+            if line.startswith("# ")
+        )
+        if file != "index.md" and not heading.startswith(name):
+            problems.append(f"{page.name}: nav says {name!r}, heading {heading!r}")
+        if file in links and links[file] != name:
+            problems.append(f"{page.name}: nav says {name!r}, home page {links[file]!r}")
+    assert not problems, "\n".join(problems)
 
 
 class ResourceFinder(HTMLParser):
@@ -447,19 +519,23 @@ class Visit:
     page: object
     requests: list[str]
     offsite: list[str]
-    errors: list[str]
+    errors: list[str]  # uncaught exceptions and console errors
+    failed: list[str] = field(default_factory=list)  # requests that failed or got 4xx/5xx
 
     def assert_offline(self):
-        offsite, errors = self.offsite, self.errors
+        offsite, errors, failed = self.offsite, self.errors, self.failed
         assert not offsite, (
             f"{len(offsite)} of {len(self.requests)} requests went to other hosts "
             "(they were blocked):\n" + "\n".join(offsite)
         )
-        assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
+        assert not failed, "failed requests:\n" + "\n".join(failed)
+        assert not errors, "errors in the console:\n" + "\n".join(errors)
 
 
 @pytest.fixture
 def visit(browser, server):
+    """Open a path of the site in a fresh browser context; on teardown, assert a clean visit:
+    no request to another host, no failed request, nothing in the console's error level."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(OPEN_SHADOW_ROOTS)
     record = Visit(page=None, requests=[], offsite=[], errors=[])
@@ -472,14 +548,27 @@ def visit(browser, server):
         else:
             route.continue_()
 
+    def failed(request):
+        # ERR_ABORTED: the page navigated away while the request was in flight (a click).
+        if request.url not in record.offsite and request.failure != "net::ERR_ABORTED":
+            record.failed.append(f"{request.url}: {request.failure}")
+
     context.route("**/*", route)
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.on("request", lambda r: record.requests.append(r.url))
+    page.on("requestfailed", failed)
+    page.on(
+        "response", lambda r: r.status >= 400 and record.failed.append(f"{r.url}: HTTP {r.status}")
+    )
     page.on(
         "websocket", lambda ws: urlsplit(ws.url).hostname != HOST and record.offsite.append(ws.url)
     )
-    page.on("pageerror", lambda e: record.errors.append(str(e)))
+    page.on("pageerror", lambda e: record.errors.append(f"{page.url}: {e}"))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and record.errors.append(f"{page.url}: console: {m.text}"),
+    )
     record.page = page
 
     def go(path: str):
@@ -516,25 +605,231 @@ def test_language_switcher_goes_to_the_same_page_in_chinese(visit):
     assert page.locator(".md-content h1").first.text_content().strip(" ¶") == "快速上手"
 
 
-def test_chinese_search_finds_a_chinese_page(visit):
-    record = visit("zh/")
-    page = record.page
-    query = page.locator("input.md-search__input")
-    query.click()  # opens the search panel
+def page_paths(language: str) -> list[str]:
+    """The site path of every page in a language: docs/tutorials/x.md -> tutorials/x/."""
+    paths = []
+    for md in english_pages():
+        rel = md.relative_to(DOCS).with_suffix("").as_posix()
+        rel = "" if rel == "index" else rel.removesuffix("/index") + "/"
+        paths.append(rel if language == "en" else f"{language}/{rel}")
+    return paths
+
+
+def draws_diagrams(path: str) -> bool:
+    rel = path.removeprefix("zh/").rstrip("/") or "index"
+    return "```mermaid" in (DOCS / f"{rel}.md").read_text(encoding="utf-8")
+
+
+# Every label of every diagram on the page: its rendered size in CSS px (font size times the
+# SVG's scale) and its contrast with what is behind it (WCAG 2 relative luminance; colours
+# with alpha composed over the layers below). Node labels sit on their node's fill, edge
+# labels on their own background or the page.
+MEASURE_DIAGRAMS = """() => {
+  const rgba = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) =>
+    top ? [0, 1, 2].map((i) => top[i] * top[3] + below[i] * (1 - top[3])).concat([1]) : below;
+  const luminance = (c) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const contrast = (a, b) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const page = over(rgba(getComputedStyle(document.body).backgroundColor), [255, 255, 255, 1]);
+  const labels = [];
+  for (const host of document.querySelectorAll("div.mermaid")) {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector("svg");
+    if (!svg) { labels.push({ text: "(no diagram drawn)", size: 0, contrast: 0 }); continue; }
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const fits = svg.getBoundingClientRect().width <= host.clientWidth + 1;
+    const scrolls = getComputedStyle(host).overflowX !== "visible"
+      && host.scrollWidth >= svg.getBoundingClientRect().width - 1;
+    for (const label of host.shadowRoot.querySelectorAll(".nodeLabel, .edgeLabel")) {
+      if (label.parentElement.closest(".nodeLabel, .edgeLabel")) continue;  // once per label
+      const node = label.closest(".node");
+      const shape = node && node.querySelector("rect, circle, polygon, path");
+      let below = shape ? over(rgba(getComputedStyle(shape).fill), page) : page;
+      for (let e = label; !shape && e && e !== host.shadowRoot; e = e.parentElement) {
+        const bg = rgba(getComputedStyle(e).backgroundColor);  // the innermost opaque box
+        if (bg && bg[3] > 0) { below = over(bg, page); break; }
+      }
+      // The colour and size of the element that holds the text, not the label's box: Material
+      // colours the <p> inside a label itself.
+      const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+      for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        if (!t.data.trim()) continue;
+        const style = getComputedStyle(t.parentElement);
+        labels.push({
+          text: t.data.trim(),
+          size: parseFloat(style.fontSize) * scale,
+          contrast: contrast(over(rgba(style.color), below), below),
+          reachable: fits || scrolls,
+        });
+      }
+    }
+  }
+  return labels;
+}"""
+
+# Inline math followed by punctuation whose mark starts the next line (docs/hooks/punctuation.py),
+# and display equations wider than the column, which the reader has to scroll to see.
+MEASURE_MATH = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (const math of document.querySelectorAll(".md-content span.arithmatex")) {
+    walker.currentNode = math.lastChild || math;
+    let next = walker.nextNode();
+    while (next && math.contains(next)) next = walker.nextNode();
+    if (!next || !/^[，。、；：！？）,.;:!?)]/.test(next.data)) continue;
+    const range = document.createRange();
+    range.setStart(next, 0);
+    range.setEnd(next, 1);
+    const mark = range.getBoundingClientRect();
+    const rects = math.getClientRects();
+    const last = rects[rects.length - 1];
+    if (last && (mark.top >= last.bottom - 2 || mark.left < last.left)) {
+      broken.push(math.textContent.trim().slice(0, 40) + " | " + next.data.slice(0, 10));
+    }
+  }
+  const wide = [...document.querySelectorAll(".md-content div.arithmatex")]
+    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .map((e) => e.textContent.trim().slice(0, 60));
+  return { broken, wide };
+}"""
+
+
+CJK_CHAR = re.compile(f"[{CJK}]")
+CJK_FONT = re.compile(r"CJK|Han Sans|PingFang|Hiragino|YaHei|WenQuanYi|Hei|Song|Kai|Ming", re.I)
+
+
+def cjk_fonts_of(page, selector: str) -> list[str]:
+    """The platform fonts Chromium drew the element's text with, those with CJK glyphs first."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return [f"{f['familyName']} ({f['glyphCount']} glyphs)" for f in fonts]
+
+
+def switch_palette(page) -> str:
+    """Click the header's light/dark toggle, as a reader does; return the new scheme."""
+    before = page.evaluate("document.body.dataset.mdColorScheme")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function(f"document.body.dataset.mdColorScheme !== {before!r}")
+    return page.evaluate("document.body.dataset.mdColorScheme")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_page_is_clean_readable_and_in_its_font(visit, language):
+    """Each page of a language, loaded in turn: nothing fails or logs an error (the visit
+    fixture), every diagram label is at least 11 px with contrast 4.5:1 (WCAG AA) in light and
+    dark mode, on a 390 px phone it is still 11 px and fits or scrolls sideways, Chinese text
+    is drawn with a CJK font, no equation is wider than the column at 1280 px, and no line
+    starts with the punctuation that follows inline math (at 1280 and 390 px)."""
+    problems, diagrams = [], 0
+    record = None
+    for path in page_paths(language):
+        record = visit(path)
+        page = record.page
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_load_state("networkidle")
+        if language == "zh":
+            heading = page.locator(".md-content h1").first.text_content()
+            assert CJK_CHAR.search(heading), f"/{path}: the heading {heading!r} is not Chinese"
+            fonts = cjk_fonts_of(page, ".md-content h1")
+            if not any(CJK_FONT.search(f) for f in fonts):
+                problems.append(f"/{path}: Chinese heading drawn without a CJK font: {fonts}")
+        math = page.evaluate(MEASURE_MATH)
+        problems += [
+            f"/{path} at 1280 px: equation wider than the column: {m}" for m in math["wide"]
+        ]
+        problems += [f"/{path} at 1280 px: line starts with a mark: {m}" for m in math["broken"]]
+        if not draws_diagrams(path):
+            page.set_viewport_size({"width": 390, "height": 844})
+            broken = page.evaluate(MEASURE_MATH)["broken"]
+            problems += [f"/{path} at 390 px: line starts with a mark: {m}" for m in broken]
+            assert page.locator("script[src*=mermaid]").count() == 0, (
+                f"/{path} has no diagram but loads Mermaid"
+            )
+            continue
+        page.locator("div.mermaid").first.wait_for(state="attached", timeout=30_000)
+        assert page.locator("pre.mermaid").count() == 0, f"/{path}: a diagram was not drawn"
+        diagrams += page.locator("div.mermaid").count()
+        for _ in range(2):  # the scheme the page opened in, then the other one
+            scheme = page.evaluate("document.body.dataset.mdColorScheme")
+            for label in page.evaluate(MEASURE_DIAGRAMS):
+                if label["size"] < 11:
+                    problems.append(f"/{path} at 1280 px: {label['text']!r} {label['size']:.1f} px")
+                if label["contrast"] < 4.5:
+                    problems.append(
+                        f"/{path} ({scheme}): {label['text']!r} contrast {label['contrast']:.2f}"
+                    )
+            switch_palette(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        broken = page.evaluate(MEASURE_MATH)["broken"]
+        problems += [f"/{path} at 390 px: line starts with a mark: {m}" for m in broken]
+        for label in page.evaluate(MEASURE_DIAGRAMS):
+            if label["size"] < 11 or not label["reachable"]:
+                problems.append(
+                    f"/{path} at 390 px: {label['text']!r} {label['size']:.1f} px, "
+                    + ("reachable" if label["reachable"] else "cut off, no sideways scroll")
+                )
+    assert diagrams, "no diagram found: the test measured nothing"
+    assert not problems, "\n".join(problems)
+
+
+def search(page, query: str) -> list[tuple[str, str]]:
+    """Type a query into Material's search; the (absolute path, preview text) of each hit."""
+    box = page.locator("input.md-search__input")
+    box.click()  # opens the search panel
     meta = page.locator(".md-search-result__meta")
-    # Wait until the search worker has loaded the index (Material's zh "initializing" text).
+    # Wait until the search worker has loaded the index (not "initializing" any more).
     page.wait_for_function(
-        "el => el.textContent.trim() && el.textContent.trim() !== '正在初始化搜索引擎'",
+        "el => el.textContent.trim() && !/初始化|Initializing/i.test(el.textContent)",
         arg=meta.element_handle(),
         timeout=30_000,
     )
-    query.fill("反向传播")  # inserts text without key events:
-    query.press("End")  # a key press makes Material run the search
-    hits = page.locator(".md-search-result__item a")
-    hits.first.wait_for(timeout=15_000)
-    hrefs = [hits.nth(i).get_attribute("href") for i in range(hits.count())]
-    zh_hits = [h for h in hrefs if urlsplit(urljoin(page.url, h)).path.startswith(f"{MOUNT}zh/")]
-    assert zh_hits, f"searching 反向传播 found no Chinese page, only {hrefs}"
+    box.fill(query)  # inserts text without key events:
+    box.press("End")  # a key press makes Material run the search
+    items = page.locator(".md-search-result__item")
+    items.first.wait_for(timeout=15_000)
+    more = page.locator(".md-search-result__more summary")
+    for i in range(more.count()):
+        more.nth(i).click()
+    return [
+        (urlsplit(urljoin(page.url, a.get_attribute("href"))).path, a.text_content())
+        for a in page.locator(".md-search-result__item a.md-search-result__link").all()
+    ]
+
+
+@pytest.mark.parametrize(
+    "language, queries",
+    [
+        ("en", ["softmax", "backward", "checkpoint", "derivative"]),
+        ("zh", ["反向传播", "softmax", "检查点", "导数"]),
+    ],
+)
+def test_search_lists_only_pages_in_the_readers_language(visit, language, queries):
+    record = visit("" if language == "en" else f"{language}/")
+    page = record.page
+    home = f"{MOUNT}zh/"
+    for query in queries:
+        hits = search(page, query)
+        assert hits, f"searching {query!r} on the {language} site found nothing"
+        wrong = [p for p, _ in hits if p.startswith(home) != (language == "zh")]
+        assert not wrong, f"searching {query!r} on the {language} site lists {wrong}"
+        latex = [text[:80] for _, text in hits if re.search(r"\\[()\[\]]", text)]
+        assert not latex, f"previews for {query!r} show LaTeX source: {latex}"
+        page.locator("input.md-search__input").fill("")
 
 
 def test_browser_requests_stayed_on_this_host():
