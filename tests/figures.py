@@ -52,6 +52,8 @@ TRANSLATIONS = {
         "test_loss": "测试损失",
         "train_acc": "训练识别精度",
         "test_acc": "测试识别精度",
+        "val_loss": "验证损失",
+        "val_acc": "验证识别精度",
         "train_rmse": "训练 RMSE",
         "data": "数据",
         "model": "模型预测",
