@@ -100,6 +100,7 @@ class SGD(Optimizer):
 # --8<-- [end:sgd]
 
 
+# --8<-- [start:momentum]
 class Momentum(Optimizer):
     """SGD with momentum: `v <- momentum * v - lr * dW`, then `W <- W + v`.
 
@@ -125,6 +126,10 @@ class Momentum(Optimizer):
         p += v
 
 
+# --8<-- [end:momentum]
+
+
+# --8<-- [start:adagrad]
 class AdaGrad(Optimizer):
     """AdaGrad: `h <- h + dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
@@ -146,6 +151,10 @@ class AdaGrad(Optimizer):
         p -= self.lr * g / (np.sqrt(h) + EPS)
 
 
+# --8<-- [end:adagrad]
+
+
+# --8<-- [start:rmsprop]
 class RMSprop(Optimizer):
     """RMSprop: `h <- d * h + (1 - d) * dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
@@ -170,6 +179,9 @@ class RMSprop(Optimizer):
         h *= self.decay_rate
         h += (1 - self.decay_rate) * g * g
         p -= self.lr * g / (np.sqrt(h) + EPS)
+
+
+# --8<-- [end:rmsprop]
 
 
 # --8<-- [start:adam]
