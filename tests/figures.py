@@ -12,6 +12,7 @@ versions of its page show it.
 Each figure is written twice, as `NAME.png` and `NAME.zh.png`, with the same bytes: with
 `fallback_to_default: false`, mkdocs-static-i18n gives the Chinese build only the files with
 its own suffix, so a Chinese page's `![...](NAME.png)` finds `NAME.zh.png`, and nothing else.
+A figure in LOCALIZED is drawn again for `NAME.zh.png` instead, with Chinese labels.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import matplotlib
+from matplotlib import font_manager
+
 from nn.plot import plot_history
 from tests.codeblocks_snippets import ROOT, extract_from_file
 
@@ -33,6 +37,36 @@ TRANSLATIONS = ("zh",)  # the site's other languages: each gets a copy of every 
 def save_figure(fig: Any, path: Path) -> None:
     """Save a figure the page drew itself with nn.plot, the way nn.plot saves figures."""
     fig.savefig(path, dpi=120, bbox_inches="tight")
+
+
+# Figures drawn in each language: make() draws them again for every translation's file.
+LOCALIZED = {"optimizers-losses.png"}
+OPTIMIZER_LABELS = {
+    "en": ("Training loss per epoch, learning rates chosen on validation data", "epoch", "training loss"),
+    "zh": ("每个 epoch 的训练损失，学习率在验证数据上选定", "epoch（轮）", "训练损失"),
+}
+
+
+def cjk_font() -> str:
+    """A CJK font's family name, added to matplotlib's list (its cache may predate the font)."""
+    for path in sorted(font_manager.findSystemFonts()):
+        if "NotoSansCJK-Regular" in path:
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    raise LookupError("Chinese labels need a CJK font: apt-get install fonts-noto-cjk")
+
+
+def plot_optimizer_losses(losses: dict[str, list[float]], path: Path) -> None:
+    """The optimizers page's loss curves, labelled in the language of `path` (x.zh.png: zh)."""
+    language = path.suffixes[-2].lstrip(".") if len(path.suffixes) > 1 else "en"
+    title, xlabel, ylabel = OPTIMIZER_LABELS[language]
+    fonts = ["DejaVu Sans", cjk_font()] if language == "zh" else ["DejaVu Sans"]
+    with matplotlib.rc_context({"font.family": fonts}):
+        fig = plot_history(losses, xlabel=xlabel)
+        ax = fig.axes[0]
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        save_figure(fig, path)
 
 
 # figure file name -> (page, variable the page's code defines, function drawing it to a path)
@@ -58,11 +92,7 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any, Path], object]]] = {
         "fig_sklearn",
         save_figure,
     ),
-    "network-as-data-optimizers.png": (
-        "docs/tutorials/network-as-data.md",
-        "fig_optimizers",
-        save_figure,
-    ),
+    "optimizers-losses.png": ("docs/tutorials/optimizers.md", "losses", plot_optimizer_losses),
 }
 
 
@@ -92,7 +122,10 @@ def make(filename: str) -> list[Path]:
     draw(value, path)
     copies = [translated(path, language) for language in TRANSLATIONS]
     for copy in copies:
-        shutil.copyfile(path, copy)
+        if filename in LOCALIZED:
+            draw(value, copy)
+        else:
+            shutil.copyfile(path, copy)
     return [path, *copies]
 
 
