@@ -42,7 +42,11 @@ def save_figure(fig: Any, path: Path) -> None:
 # Figures drawn in each language: make() draws them again for every translation's file.
 LOCALIZED = {"optimizers-losses.png"}
 OPTIMIZER_LABELS = {
-    "en": ("Training loss per epoch, learning rates chosen on validation data", "epoch", "training loss"),
+    "en": (
+        "Training loss per epoch, learning rates chosen on validation data",
+        "epoch",
+        "training loss",
+    ),
     "zh": ("每个 epoch 的训练损失，学习率在验证数据上选定", "epoch（轮）", "训练损失"),
 }
 
