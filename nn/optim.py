@@ -201,13 +201,17 @@ class SGD(Optimizer):
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__(lr)
 
+    # --8<-- [start:sgd-step]
     def _step(self, name, p, g):
         p -= self.lr * g
+
+    # --8<-- [end:sgd-step]
 
 
 # --8<-- [end:sgd]
 
 
+# --8<-- [start:momentum]
 class Momentum(Optimizer):
     """SGD with momentum: `v <- momentum * v - lr * dW`, then `W <- W + v`.
 
@@ -229,13 +233,20 @@ class Momentum(Optimizer):
         super().__init__(lr)
         self.momentum = momentum
 
+    # --8<-- [start:momentum-step]
     def _step(self, name, p, g):
         v = self.state["v"][name]
         v *= self.momentum
         v -= self.lr * g
         p += v
 
+    # --8<-- [end:momentum-step]
 
+
+# --8<-- [end:momentum]
+
+
+# --8<-- [start:adagrad]
 class AdaGrad(Optimizer):
     """AdaGrad: `h <- h + dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
@@ -254,12 +265,19 @@ class AdaGrad(Optimizer):
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__(lr)
 
+    # --8<-- [start:adagrad-step]
     def _step(self, name, p, g):
         h = self.state["h"][name]
         h += g * g
         p -= self.lr * g / (np.sqrt(h) + EPS)
 
+    # --8<-- [end:adagrad-step]
 
+
+# --8<-- [end:adagrad]
+
+
+# --8<-- [start:rmsprop]
 class RMSprop(Optimizer):
     """RMSprop: `h <- d * h + (1 - d) * dW * dW`, then `W <- W - lr * dW / (sqrt(h) + 1e-7)`.
 
@@ -282,11 +300,17 @@ class RMSprop(Optimizer):
         super().__init__(lr)
         self.decay_rate = decay_rate
 
+    # --8<-- [start:rmsprop-step]
     def _step(self, name, p, g):
         h = self.state["h"][name]
         h *= self.decay_rate
         h += (1 - self.decay_rate) * g * g
         p -= self.lr * g / (np.sqrt(h) + EPS)
+
+    # --8<-- [end:rmsprop-step]
+
+
+# --8<-- [end:rmsprop]
 
 
 # --8<-- [start:adam]
@@ -308,12 +332,15 @@ class Adam(Optimizer):
         super().__init__(lr)
         self.beta1, self.beta2 = beta1, beta2
 
+    # --8<-- [start:adam-step]
     def _step(self, name, p, g):
         m, v = self.state["m"][name], self.state["v"][name]
         lr_t = self.lr * (1.0 - self.beta2**self.t) ** 0.5 / (1.0 - self.beta1**self.t)
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g * g - v)
         p -= lr_t * m / (np.sqrt(v) + EPS)
+
+    # --8<-- [end:adam-step]
 
 
 # --8<-- [end:adam]

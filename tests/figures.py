@@ -63,6 +63,15 @@ TRANSLATIONS = {
         "mini-batch SGD loss": "小批量 SGD 的损失",
         "Momentum loss": "Momentum 的损失",
         "Adam loss": "Adam 的损失",
+        "Training loss per epoch, learning rates chosen on validation data": (
+            "每个 epoch 的训练损失，学习率在验证数据上选定"
+        ),
+        "training loss": "训练损失",
+        "SGD, lr=0.1": "SGD，lr=0.1",
+        "Momentum, lr=0.1": "Momentum，lr=0.1",
+        "AdaGrad, lr=0.03": "AdaGrad，lr=0.03",
+        "RMSprop, lr=0.003": "RMSprop，lr=0.003",
+        "Adam, lr=0.01": "Adam，lr=0.01",
     }
 }
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -72,6 +81,15 @@ CJK = re.compile("[\u4e00-\u9fff]")
 def as_figure(value: Any) -> Any:
     """A figure the page drew itself with nn.plot."""
     return value
+
+
+def plot_optimizer_losses(losses: dict[str, list[float]]) -> Any:
+    """The optimizers page's loss curves, one line per optimizer with its learning rate."""
+    fig = plot_history(losses)
+    ax = fig.axes[0]
+    ax.set_title("Training loss per epoch, learning rates chosen on validation data")
+    ax.set_ylabel("training loss")
+    return fig
 
 
 # figure file name -> (page, variable the page's code defines, function making the figure)
@@ -93,11 +111,7 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
         as_figure,
     ),
     "network-as-data-sklearn.png": ("docs/tutorials/network-as-data.md", "fig_sklearn", as_figure),
-    "network-as-data-optimizers.png": (
-        "docs/tutorials/network-as-data.md",
-        "fig_optimizers",
-        as_figure,
-    ),
+    "optimizers-losses.png": ("docs/tutorials/optimizers.md", "losses", plot_optimizer_losses),
 }
 
 
