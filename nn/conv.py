@@ -186,7 +186,8 @@ class Convolution(WindowLayer):
         x, (out_h, out_w) = self.check_images(x, (FH, FW), channels=C, dtype=self.W.dtype)
         col = im2col(x, FH, FW, self.stride, self.pad)  # (N*OH*OW, C*FH*FW): a window a row
         col_W = self.W.reshape(FN, -1).T  # (C*FH*FW, FN): a filter a column
-        out = col @ col_W + self.b  # every window times every filter: one matrix product
+        out = col @ col_W  # every window times every filter: one matrix product
+        out += self.b  # in place: no second array of that size
         self.x_shape, self.col, self.col_W = x.shape, col, col_W
         return self.record_output(out.reshape(len(x), out_h, out_w, FN).transpose(0, 3, 1, 2))
 
@@ -230,7 +231,7 @@ class Pooling(WindowLayer):
     def forward(self, x):
         x, (out_h, out_w) = self.check_images(x, (self.pool_h, self.pool_w))
         p = self.pad  # pad with -inf, not 0: the border is never a window's maximum
-        self.img = np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], constant_values=-np.inf)
+        self.img = np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], constant_values=-np.inf) if p else x
         self.out = np.max(self.positions(self.img, out_h, out_w), axis=0)
         return self.record_output(self.out)
 
