@@ -9,9 +9,11 @@ from that variable. A page that changes its training therefore changes its figur
 time this runs. `tests/test_figures.py` checks that every figure exists and that both language
 versions of its page show it.
 
-Each figure is written twice, as `NAME.png` and `NAME.zh.png`, with the same bytes: with
+Each figure is written twice, as `NAME.png` and `NAME.zh.png`: with
 `fallback_to_default: false`, mkdocs-static-i18n gives the Chinese build only the files with
 its own suffix, so a Chinese page's `![...](NAME.png)` finds `NAME.zh.png`, and nothing else.
+Most figures are copied with the same bytes; those in LOCALIZED are drawn once per language,
+with titles and labels in that language (Chinese glyphs from Debian's fonts-noto-cjk).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nn.plot import plot_history
 from tests.codeblocks_snippets import ROOT, extract_from_file
 
@@ -33,6 +37,63 @@ TRANSLATIONS = ("zh",)  # the site's other languages: each gets a copy of every 
 def save_figure(fig: Any, path: Path) -> None:
     """Save a figure the page drew itself with nn.plot, the way nn.plot saves figures."""
     fig.savefig(path, dpi=120, bbox_inches="tight")
+
+
+# A figure drawn per language: its text in each language, and the font that has the glyphs.
+FONTS = {"en": ["DejaVu Sans"], "zh": ["Noto Sans CJK SC", "DejaVu Sans"]}
+CONV_TEXT = {
+    "en": {
+        "before": "Before training",
+        "after": "After training",
+        "change": "The change: after − before (red: up, blue: down)",
+        "mistakes": "Test digits SimpleConvNet reads wrong (label → prediction)",
+    },
+    "zh": {
+        "before": "训练前",
+        "after": "训练后",
+        "change": "变化：训练后 − 训练前（红：增大，蓝：减小）",
+        "mistakes": "SimpleConvNet 识别错误的测试数字（标签 → 预测）",
+    },
+}
+
+
+def draw_conv_filters(filters: Any, path: Path, language: str = "en") -> None:
+    """The first layer's filters `(2, FN, 1, FH, FW)` before and after training, and the change."""
+    import matplotlib.pyplot as plt
+
+    text = CONV_TEXT[language]
+    before, after = filters
+    panels = [("before", before, "gray_r"), ("after", after, "gray_r")]
+    panels.append(("change", after - before, "RdBu_r"))
+    with plt.rc_context({"font.sans-serif": FONTS[language]}):
+        fig = plt.figure(figsize=(8, 7.6))
+        for subfig, (key, weights, cmap) in zip(fig.subfigures(3, 1), panels, strict=True):
+            subfig.suptitle(text[key])
+            for ax, w in zip(subfig.subplots(3, 10).ravel(), weights, strict=True):
+                # each filter on its own scale; a change symmetric around 0 (white)
+                limit = np.abs(w).max() if key == "change" else None
+                vmin = None if limit is None else -limit
+                ax.imshow(w[0], cmap=cmap, vmin=vmin, vmax=limit, interpolation="nearest")
+                ax.set_axis_off()
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+
+
+def draw_conv_mistakes(mistakes: Any, path: Path, language: str = "en") -> None:
+    """The first 24 test digits the network reads wrong, each titled `label → prediction`."""
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context({"font.sans-serif": FONTS[language]}):
+        fig, axes = plt.subplots(3, 8, figsize=(8, 3.6))
+        shown = zip(mistakes["images"], mistakes["labels"], mistakes["predicted"], strict=True)
+        for ax, (image, label, predicted) in zip(axes.ravel(), shown, strict=False):  # the first 24
+            ax.imshow(image[0], cmap="gray_r", interpolation="nearest")
+            ax.set_title(f"{label} → {predicted}", fontsize=10)
+        for ax in axes.ravel():
+            ax.set_axis_off()
+        fig.suptitle(CONV_TEXT[language]["mistakes"])
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
 
 
 # figure file name -> (page, variable the page's code defines, function drawing it to a path)
@@ -63,7 +124,19 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any, Path], object]]] = {
         "fig_optimizers",
         save_figure,
     ),
+    "simple-convnet-filters.png": (
+        "docs/tutorials/simple-convnet.md",
+        "filters",
+        draw_conv_filters,
+    ),
+    "simple-convnet-mistakes.png": (
+        "docs/tutorials/simple-convnet.md",
+        "mistakes",
+        draw_conv_mistakes,
+    ),
 }
+# Figures whose function takes a language and draws each language's own version.
+LOCALIZED = {"simple-convnet-filters.png", "simple-convnet-mistakes.png"}
 
 
 def run_page_until(page: Path, name: str) -> Any:
@@ -89,8 +162,13 @@ def make(filename: str) -> list[Path]:
     value = run_page_until(ROOT / page, name)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / filename
-    draw(value, path)
     copies = [translated(path, language) for language in TRANSLATIONS]
+    if filename in LOCALIZED:
+        draw(value, path, "en")
+        for language, copy in zip(TRANSLATIONS, copies, strict=True):
+            draw(value, copy, language)
+        return [path, *copies]
+    draw(value, path)
     for copy in copies:
         shutil.copyfile(path, copy)
     return [path, *copies]
