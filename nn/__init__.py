@@ -7,6 +7,15 @@ Examples:
 """
 
 from nn.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from nn.conv import (
+    Convolution,
+    Pooling,
+    SimpleConvNet,
+    WindowLayer,
+    col2im,
+    conv_output_size,
+    im2col,
+)
 from nn.data import ArrayDataset, DataLoader, Dataset
 from nn.functions import (
     binary_cross_entropy,
@@ -46,6 +55,7 @@ __all__ = [
     "Affine",
     "ArrayDataset",
     "CheckpointInfo",
+    "Convolution",
     "DataLoader",
     "Dataset",
     "Layer",
@@ -57,19 +67,25 @@ __all__ = [
     "Network",
     "Optimizer",
     "Parameters",
+    "Pooling",
     "RMSprop",
     "Relu",
     "Sigmoid",
     "SigmoidWithLoss",
+    "SimpleConvNet",
     "SoftmaxWithLoss",
     "Trainer",
     "TwoLayerNet",
+    "WindowLayer",
     "as_rng",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "build_network",
+    "col2im",
+    "conv_output_size",
     "cross_entropy_error",
     "gradient_check",
+    "im2col",
     "init_weight",
     "load_checkpoint",
     "log_softmax",

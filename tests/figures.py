@@ -72,6 +72,14 @@ TRANSLATIONS = {
         "AdaGrad, lr=0.03": "AdaGrad，lr=0.03",
         "RMSprop, lr=0.003": "RMSprop，lr=0.003",
         "Adam, lr=0.01": "Adam，lr=0.01",
+        "Before training": "训练前",
+        "After training": "训练后",
+        "The change: after − before (red: up, blue: down)": (
+            "变化：训练后 − 训练前（红：增大，蓝：减小）"
+        ),
+        "Test digits SimpleConvNet reads wrong (label → prediction)": (
+            "SimpleConvNet 识别错误的测试数字（标签 → 预测）"
+        ),
     }
 }
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -89,6 +97,40 @@ def plot_optimizer_losses(losses: dict[str, list[float]]) -> Any:
     ax = fig.axes[0]
     ax.set_title("Training loss per epoch, learning rates chosen on validation data")
     ax.set_ylabel("training loss")
+    return fig
+
+
+def plot_conv_filters(filters: Any) -> Any:
+    """The first layer's filters `(2, FN, 1, FH, FW)` before and after training, and the change."""
+    import matplotlib.pyplot as plt
+
+    before, after = filters
+    panels = [("Before training", before, "gray_r"), ("After training", after, "gray_r")]
+    panels.append(("The change: after − before (red: up, blue: down)", after - before, "RdBu_r"))
+    fig = plt.figure(figsize=(8, 7.6))
+    for subfig, (title, weights, cmap) in zip(fig.subfigures(3, 1), panels, strict=True):
+        subfig.suptitle(title)
+        for ax, w in zip(subfig.subplots(3, 10).ravel(), weights, strict=True):
+            # each filter on its own scale; a change symmetric around 0 (white)
+            limit = np.abs(w).max() if cmap == "RdBu_r" else None
+            vmin = None if limit is None else -limit
+            ax.imshow(w[0], cmap=cmap, vmin=vmin, vmax=limit, interpolation="nearest")
+            ax.set_axis_off()
+    return fig
+
+
+def plot_conv_mistakes(mistakes: Any) -> Any:
+    """The first 24 test digits the network reads wrong, each titled `label → prediction`."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 8, figsize=(8, 3.6))
+    shown = zip(mistakes["images"], mistakes["labels"], mistakes["predicted"], strict=True)
+    for ax, (image, label, predicted) in zip(axes.ravel(), shown, strict=False):  # the first 24
+        ax.imshow(image[0], cmap="gray_r", interpolation="nearest")
+        ax.set_title(f"{label} → {predicted}", fontsize=10)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    fig.suptitle("Test digits SimpleConvNet reads wrong (label → prediction)")
     return fig
 
 
@@ -112,6 +154,16 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     ),
     "network-as-data-sklearn.png": ("docs/tutorials/network-as-data.md", "fig_sklearn", as_figure),
     "optimizers-losses.png": ("docs/tutorials/optimizers.md", "losses", plot_optimizer_losses),
+    "simple-convnet-filters.png": (
+        "docs/tutorials/simple-convnet.md",
+        "filters",
+        plot_conv_filters,
+    ),
+    "simple-convnet-mistakes.png": (
+        "docs/tutorials/simple-convnet.md",
+        "mistakes",
+        plot_conv_mistakes,
+    ),
 }
 
 

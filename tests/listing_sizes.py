@@ -29,6 +29,12 @@ BOOK: dict[tuple[str, ...], tuple[str, str, int]] = {
         "TwoLayerNet",
         52,
     ),
+    ("nn/conv.py:conv_output_size",): ("common/util.py", "conv_output_size", 2),
+    ("nn/conv.py:im2col",): ("common/util.py", "im2col", 25),
+    ("nn/conv.py:col2im",): ("common/util.py", "col2im", 24),
+    ("nn/conv.py:convolution",): ("common/layers.py", "Convolution", 35),
+    ("nn/conv.py:pooling",): ("common/layers.py", "Pooling", 29),
+    ("nn/conv.py:simple_conv_net",): ("ch07/simple_convnet.py", "SimpleConvNet", 123),
     ("nn/optim.py:sgd",): ("common/optimizer.py", "SGD", 7),
     ("nn/optim.py:momentum",): ("common/optimizer.py", "Momentum", 14),
     ("nn/optim.py:adagrad",): ("common/optimizer.py", "AdaGrad", 13),
@@ -40,10 +46,12 @@ BOOK: dict[tuple[str, ...], tuple[str, str, int]] = {
     ("nn/functions.py:softmax",): ("common/functions.py", "softmax", 3),
     ("nn/functions.py:cross_entropy_error",): ("common/functions.py", "cross_entropy_error", 9),
 }
-# Listings held to no limit: numerically stable where the book's version is not.
-STABLE = {"sigmoid", "softmax", "cross_entropy_error"}
+# Listings held to no limit: numerically stable where the book's version is not, or, for
+# conv_output_size, an int or a clear error where the book's one-liner returns any float.
+STABLE = {"sigmoid", "softmax", "cross_entropy_error", "conv_output_size"}
 # The book layers whose listings may be at most 1.3 times the book's; the rest at most 1.0.
 LAYERS = {"MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"}
+LAYERS |= {"im2col", "col2im", "Convolution", "Pooling"}  # chapter 7
 
 
 def section_lines(path: str, name: str) -> int:

@@ -1,4 +1,4 @@
-"""The benchmark script runs, and its flat-NumPy floor does the same arithmetic as nn's step."""
+"""The benchmark scripts run, and their references do the same arithmetic as nn's step."""
 
 import subprocess
 import sys
@@ -18,3 +18,16 @@ def test_bench_step_runs_and_prints_its_ratios():
         check=True,
     ).stdout
     assert out.count("step/matmuls") == 2 and out.count("step/floor") == 2, out
+
+
+def test_bench_conv_runs_and_prints_its_ratios():
+    # No time is asserted; the script checks that the book-style reference makes the same
+    # update as nn's SimpleConvNet before it times anything.
+    out = subprocess.run(
+        [sys.executable, "tests/bench_conv.py", "--repeats", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "book/step" in out and "step/matmuls" in out, out
