@@ -35,6 +35,7 @@ from nn.layers import (
 )
 from nn.networks import MultiLayerNet, Network, Parameters, TwoLayerNet
 from nn.optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
+from nn.regularization import BatchNormalization, Dropout
 from nn.spec import build_network, validate_spec
 from nn.trainer import Trainer
 
@@ -45,9 +46,11 @@ __all__ = [
     "AddLayer",
     "Affine",
     "ArrayDataset",
+    "BatchNormalization",
     "CheckpointInfo",
     "DataLoader",
     "Dataset",
+    "Dropout",
     "Layer",
     "LossLayer",
     "MSELoss",

@@ -24,6 +24,12 @@ BOOK: dict[tuple[str, ...], tuple[str, str, int]] = {
     ("nn/layers.py:sigmoid",): ("common/layers.py", "Sigmoid", 10),
     ("nn/layers.py:affine",): ("common/layers.py", "Affine", 22),
     ("nn/layers.py:softmax_with_loss",): ("common/layers.py", "SoftmaxWithLoss", 19),
+    ("nn/regularization.py:batch_normalization",): (
+        "common/layers.py",
+        "BatchNormalization",
+        67,
+    ),
+    ("nn/regularization.py:dropout",): ("common/layers.py", "Dropout", 15),
     ("nn/networks.py:network_class", "nn/networks.py:two_layer_net"): (
         "ch05/two_layer_net.py",
         "TwoLayerNet",
@@ -43,7 +49,10 @@ BOOK: dict[tuple[str, ...], tuple[str, str, int]] = {
 # Listings held to no limit: numerically stable where the book's version is not.
 STABLE = {"sigmoid", "softmax", "cross_entropy_error"}
 # The book layers whose listings may be at most 1.3 times the book's; the rest at most 1.0.
-LAYERS = {"MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"}
+LAYERS = {
+    *("MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"),
+    *("BatchNormalization", "Dropout"),
+}
 
 
 def section_lines(path: str, name: str) -> int:
