@@ -25,6 +25,7 @@ from typing import Any
 
 from nn.plot import plot_history
 from tests.codeblocks_snippets import ROOT, extract_from_file
+from tests.figures_training import LOCALIZED
 
 OUT = ROOT / "docs" / "assets" / "figures"
 TRANSLATIONS = ("zh",)  # the site's other languages: each gets a copy of every figure
@@ -96,7 +97,21 @@ def make(filename: str) -> list[Path]:
     return [path, *copies]
 
 
+def make_localized(filename: str) -> list[Path]:
+    """A figure of `LOCALIZED` (tests/figures_training.py), drawn once per language."""
+    page, name, draw = LOCALIZED[filename]
+    value = run_page_until(ROOT / page, name)
+    OUT.mkdir(parents=True, exist_ok=True)
+    paths = [OUT / filename, *(translated(OUT / filename, lang) for lang in TRANSLATIONS)]
+    for language, path in zip(("en", *TRANSLATIONS), paths, strict=True):
+        save_figure(draw(value, language), path)
+    return paths
+
+
 if __name__ == "__main__":
     for filename in FIGURES:
         for path in make(filename):
+            print(f"wrote {path.relative_to(ROOT)}")
+    for filename in LOCALIZED:
+        for path in make_localized(filename):
             print(f"wrote {path.relative_to(ROOT)}")

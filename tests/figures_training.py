@@ -1,0 +1,121 @@
+"""The figures of the "Training well" pages (the book's chapter 6), in each language of the site.
+
+Each function draws one figure from the variable its page's code computes, with its titles,
+axes and legends in `language`; `tests/figures.py` runs the page and saves `NAME.png` (English)
+and `NAME.zh.png` (Chinese). Chinese text needs a CJK font (Debian: `fonts-noto-cjk`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+CJK_FONT = "Noto Sans CJK SC"
+
+TEXT = {
+    "en": {
+        "epoch": "epoch",
+        "train_accuracy": "training accuracy",
+        "with_bn": "with batch norm",
+        "without_bn": "without",
+        "diverged": " (diverged in epoch {epoch})",
+        "weight_std": "weight std {scale:g}",
+        "accuracy": "accuracy",
+        "train": "training data",
+        "test": "test data",
+        "no regularization": "no regularization",
+        "weight decay": "weight decay",
+        "dropout": "dropout",
+    },
+    "zh": {
+        "epoch": "epoch（轮）",
+        "train_accuracy": "训练数据的识别精度",
+        "with_bn": "使用 Batch Norm",
+        "without_bn": "不使用",
+        "diverged": "（第 {epoch} 轮发散）",
+        "weight_std": "权重标准差 {scale:g}",
+        "accuracy": "识别精度",
+        "train": "训练数据",
+        "test": "测试数据",
+        "no regularization": "不做正则化",
+        "weight decay": "权值衰减",
+        "dropout": "Dropout",
+    },
+}
+
+
+@functools.cache
+def cjk_font() -> str:
+    """Register Debian's Noto CJK fonts with matplotlib (its font cache may predate them)."""
+    files = sorted(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.tt[cf]"))
+    if not files:
+        raise RuntimeError("Chinese figures need a CJK font: apt-get install fonts-noto-cjk")
+    font_manager.fontManager.addfont(str(files[0]))
+    return CJK_FONT
+
+
+def fonts(language: str, size: float = 10) -> dict[str, Any]:
+    """Font properties for `language`: a CJK family for Chinese, matplotlib's default otherwise."""
+    return {"family": cjk_font(), "size": size} if language == "zh" else {"size": size}
+
+
+def batch_norm_scales(results: dict[tuple[float, bool], list[float]], language: str) -> Figure:
+    """One panel per initial weight scale: training accuracy per epoch with and without BN."""
+    text, font = TEXT[language], fonts(language)
+    scales = sorted({scale for scale, _ in results}, reverse=True)
+    epochs = max(len(v) for v in results.values())
+    fig = Figure(figsize=(3.0 * len(scales), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(scales), sharey=True)
+    for ax, scale in zip(axes, scales, strict=True):
+        for batch_norm, style in ((True, "-"), (False, "--")):
+            values = results[scale, batch_norm]
+            label = text["with_bn"] if batch_norm else text["without_bn"]
+            if len(values) < epochs:
+                label += text["diverged"].format(epoch=len(values) + 1)
+            ax.plot(np.arange(1, len(values) + 1), values, style, marker="o", ms=3, label=label)
+        ax.set_title(text["weight_std"].format(scale=scale), fontproperties=font)
+        ax.set_xlabel(text["epoch"], fontproperties=font)
+        ax.set_ylim(0, 1)
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(text["train_accuracy"], fontproperties=font)
+    axes[0].legend(loc="upper left", prop=fonts(language, 8))
+    return fig
+
+
+def regularization_gap(histories: dict[str, dict[str, list[float]]], language: str) -> Figure:
+    """One panel per run ("weight decay 0.02", ...): training and test accuracy per epoch."""
+    text, font = TEXT[language], fonts(language)
+    fig = Figure(figsize=(3.6 * len(histories), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(histories), sharey=True)
+    for ax, (name, history) in zip(axes, histories.items(), strict=True):
+        kind, _, value = name.rpartition(" ") if name[-1].isdigit() else (name, "", "")
+        ax.set_title(f"{text[kind]} {value}".strip(), fontproperties=font)
+        for key, style in (("train", "-"), ("test", "--")):
+            values = history[f"{key}_accuracy"]
+            ax.plot(np.arange(1, len(values) + 1), values, style, label=text[key])
+        ax.set_xlabel(text["epoch"], fontproperties=font)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(text["accuracy"], fontproperties=font)
+    axes[0].legend(loc="lower right", prop=fonts(language, 9))
+    return fig
+
+
+# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
+LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+    "batch-norm-scales.png": ("docs/tutorials/batch-norm.md", "bn_results", batch_norm_scales),
+    "regularization-gap.png": (
+        "docs/tutorials/regularization.md",
+        "overfit_histories",
+        regularization_gap,
+    ),
+}
