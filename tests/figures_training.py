@@ -38,6 +38,10 @@ TEXT = {
         "step": "step",
         "loss": "training loss",
         "positive": "positive outputs only",
+        "learning_rate": "learning rate",
+        "val_accuracy": "validation accuracy",
+        "best": "best {count}",
+        "diverged_trials": "diverged",
     },
     "zh": {
         "epoch": "epoch（轮）",
@@ -57,6 +61,10 @@ TEXT = {
         "step": "步",
         "loss": "训练损失",
         "positive": "只统计正的输出",
+        "learning_rate": "学习率",
+        "val_accuracy": "验证数据的识别精度",
+        "best": "最好的 {count} 次",
+        "diverged_trials": "发散",
     },
 }
 
@@ -168,6 +176,52 @@ def initial_weights_mnist(losses: dict[float | str, list[float]], language: str)
     return fig
 
 
+def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> Figure:
+    """Left: every trial at its (lr, weight decay), coloured by validation accuracy; right: the
+    validation curves of the best trials."""
+    text, font = TEXT[language], fonts(language)
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    ok = [t for t in trials if np.isfinite(t["val_accuracy"])]
+    failed = [t for t in trials if not np.isfinite(t["val_accuracy"])]
+    points = left.scatter(
+        [t["lr"] for t in ok],
+        [t["weight_decay"] for t in ok],
+        c=[t["val_accuracy"] for t in ok],
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+    )
+    if failed:
+        lrs, wds = [t["lr"] for t in failed], [t["weight_decay"] for t in failed]
+        left.scatter(lrs, wds, marker="x", color="red", label=text["diverged_trials"])
+        left.legend(loc="lower left", prop=fonts(language, 9))
+    ranked = sorted(ok, key=lambda t: t["val_accuracy"], reverse=True)[:best]
+    left.scatter(
+        [t["lr"] for t in ranked],
+        [t["weight_decay"] for t in ranked],
+        s=160,
+        facecolors="none",
+        edgecolors="black",
+    )
+    left.set(xscale="log", yscale="log")
+    left.set_xlabel(text["learning_rate"], fontproperties=font)
+    left.set_ylabel(text["weight decay"], fontproperties=font)
+    fig.colorbar(points, ax=left).set_label(text["val_accuracy"], fontproperties=font)
+    for t in ranked:
+        curve = t["curve"]
+        label = f"lr {t['lr']:.2g}, λ {t['weight_decay']:.1e}"
+        right.plot(np.arange(1, len(curve) + 1), curve, marker="o", ms=3, label=label)
+    right.set_title(text["best"].format(count=len(ranked)), fontproperties=font)
+    right.set_xlabel(text["epoch"], fontproperties=font)
+    right.set_ylabel(text["val_accuracy"], fontproperties=font)
+    right.set_ylim(0, 1)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.grid(alpha=0.3)
+    right.legend(loc="lower right", prop=fonts(language, 8))
+    return fig
+
+
 # figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
 LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
     "batch-norm-scales.png": ("docs/tutorials/batch-norm.md", "bn_results", batch_norm_scales),
@@ -185,6 +239,11 @@ LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
         "docs/tutorials/initial-weights.md",
         "init_losses",
         initial_weights_mnist,
+    ),
+    "hyperparameter-search.png": (
+        "docs/tutorials/hyperparameter-search.md",
+        "search_trials",
+        hyperparameter_search,
     ),
     "regularization-gap.png": (
         "docs/tutorials/regularization.md",
