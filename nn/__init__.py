@@ -44,6 +44,7 @@ from nn.layers import (
 )
 from nn.networks import MultiLayerNet, Network, Parameters, TwoLayerNet
 from nn.optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
+from nn.regularization import BatchNormalization, Dropout
 from nn.spec import build_network, validate_spec
 from nn.trainer import Trainer
 
@@ -54,10 +55,12 @@ __all__ = [
     "AddLayer",
     "Affine",
     "ArrayDataset",
+    "BatchNormalization",
     "CheckpointInfo",
     "Convolution",
     "DataLoader",
     "Dataset",
+    "Dropout",
     "Layer",
     "LossLayer",
     "MSELoss",

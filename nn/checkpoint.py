@@ -73,6 +73,8 @@ def save_checkpoint(
         >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
     """
     arrays = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
+    # Batch Normalization's running averages: not trained, but part of what the net computes.
+    arrays |= {f"buffer/{k}": np.asarray(v) for k, v in getattr(net, "buffers", {}).items()}
     if optimizer is not None:
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in optimizer.state_dict().items()}
     if rng is not None and type(getattr(rng, "bit_generator", None)).__name__ not in BIT_GENERATORS:
@@ -150,10 +152,12 @@ def load_checkpoint(
     meta = _check_meta(data, where)
     params = {k.removeprefix("param/"): v for k, v in data.items() if k.startswith("param/")}
     saved_state = {k.removeprefix("optim/"): v for k, v in data.items() if k.startswith("optim/")}
-    extra = [k for k in data if k not in META and not k.startswith(("param/", "optim/"))]
+    extra = [k for k in data if k not in META and not k.startswith(("param/", "optim/", "buffer/"))]
     if extra:
         raise ValueError(f"{where} has unexpected entries {extra}")
     _check_params(params, net.params, where)
+    buffers = {k.removeprefix("buffer/"): v for k, v in data.items() if k.startswith("buffer/")}
+    _check_params(buffers, getattr(net, "buffers", {}), where, "running averages")
     if optimizer is not None:
         _check_optimizer(saved_state, meta["optimizer"], optimizer, net.params, where)
     new_rng = None
@@ -175,6 +179,8 @@ def load_checkpoint(
             raise ValueError(f"{where}: {exc}") from exc
     for name, value in params.items():
         net.params[name] = value
+    for name, value in buffers.items():
+        net.buffers[name] = value
     if rng is not None and new_rng is not None:
         rng.bit_generator.state = new_rng.bit_generator.state
         new_rng = rng
@@ -287,14 +293,16 @@ def _check_array(value: NDArray, have: NDArray, what: str) -> None:
         )
 
 
-def _check_params(saved: Mapping[str, NDArray], params: Mapping[str, NDArray], where: str) -> None:
+def _check_params(
+    saved: Mapping[str, NDArray], params: Mapping[str, NDArray], where: str, what="parameters"
+) -> None:
     missing, extra = sorted(set(params) - set(saved)), sorted(set(saved) - set(params))
     if missing or extra:
         raise ValueError(
-            f"{where} does not fit the network: missing parameters {missing}, extra {extra}"
+            f"{where} does not fit the network: missing {what} {missing}, extra {extra}"
         )
     for name, value in saved.items():
-        _check_array(value, params[name], f"{where}: parameter {name!r}")
+        _check_array(value, params[name], f"{where}: {what.removesuffix('s')} {name!r}")
 
 
 def _check_optimizer(

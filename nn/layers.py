@@ -40,6 +40,8 @@ class Layer:
     """
 
     param_names: tuple[str, ...] = ()  # e.g. ("W", "b"): arrays self.W, self.b; grads self.dW, ...
+    buffer_names: tuple[str, ...] = ()  # arrays saved with the parameters but not trained
+    uses_train_flg = False  # True: forward(x, train_flg) differs in training and evaluation
     _out_shape: tuple[int, ...] | None = None  # set by record_output: forward has run
     _out_dtype: np.dtype | None = None
 
@@ -98,17 +100,19 @@ class Layer:
             )
         return dout if self._out_dtype is None else np.asarray(dout, dtype=self._out_dtype)
 
-    def check_params(self, W: ArrayLike, b: ArrayLike, *, ndim: int, out_axis: int):
+    def check_params(
+        self, W: ArrayLike, b: ArrayLike, *, ndim: int, out_axis: int, names=("W", "b")
+    ):
         """`W` and `b` as arrays of one float dtype, `b` with one entry per output unit."""
         W, b = np.asarray(W), np.asarray(b)
-        name = type(self).__name__
+        (w, v), name = names, type(self).__name__
         if W.ndim != ndim or b.shape != (W.shape[out_axis],):
             raise ValueError(
-                f"{name} needs W with {ndim} axes and b of shape (W.shape[{out_axis}],), "
-                f"got W {W.shape} and b {b.shape}"
+                f"{name} needs {w} with {ndim} axes and {v} of shape ({w}.shape[{out_axis}],), "
+                f"got {w} {W.shape} and {v} {b.shape}"
             )
         if W.dtype.kind != "f" or b.dtype != W.dtype:
-            raise TypeError(f"W and b must share one float dtype, got {W.dtype} and {b.dtype}")
+            raise TypeError(f"{w} and {v} must share one float dtype, got {W.dtype} and {b.dtype}")
         return W, b
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import numbers
 from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping, Sequence
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -14,6 +15,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from nn.gradient import numerical_gradient
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, MSELoss, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
+from nn.regularization import BatchNormalization, Dropout
 
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": Relu, "sigmoid": Sigmoid}
 LOSSES: dict[str, type[Layer]] = {
@@ -23,18 +25,37 @@ LOSSES: dict[str, type[Layer]] = {
 }
 
 
+DECAYED = ("W",)  # the parameters weight decay shrinks: weights, not biases, as in the book
+
+
 class Parameters(MutableMapping):
     """The network's parameters by name (`W1`, `b1`, ...), backed by the layers' own arrays.
 
     There is one copy of each array: reading gives the array the layer computes with, and
     assigning copies the new values into it (same shape required), so layers never drift.
+    Each name is the layer's key and how many layers before it had that key, plus one: with
+    Batch Normalization, `W1, b1, gamma1, beta1, W2, ...`, as in the book.
+
+    Args:
+        layers: the network's layers.
+        weight_decay: the L2 penalty's lambda: `penalty()` is `0.5 * lambda * sum(W**2)` over
+            the weights, and `grads()` adds `lambda * W` to theirs.
+        names: `"param_names"`, or `"buffer_names"` for the state that is saved but not
+            trained (Batch Normalization's running averages: `running_mean1`, ...).
     """
 
-    def __init__(self, layers: OrderedDict[str, Layer]) -> None:
+    def __init__(
+        self, layers: OrderedDict[str, Layer], weight_decay: float = 0.0, names: str = "param_names"
+    ) -> None:
+        if not (isinstance(weight_decay, numbers.Real) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+        self.weight_decay = float(weight_decay)
         self._slots: dict[str, tuple[Layer, str]] = {}
-        for number, layer in enumerate((ly for ly in layers.values() if ly.params), start=1):
-            for key in layer.params:
-                self._slots[f"{key}{number}"] = (layer, key)
+        counts: dict[str, int] = {}
+        for layer in layers.values():
+            for key in getattr(layer, names):
+                counts[key] = counts.get(key, 0) + 1
+                self._slots[f"{key}{counts[key]}"] = (layer, key)
 
     def __getitem__(self, name: str) -> NDArray:
         if name not in self._slots:
@@ -63,8 +84,26 @@ class Parameters(MutableMapping):
         return len(self._slots)
 
     def grads(self) -> dict[str, NDArray | None]:
-        """Each layer's gradient under its parameter's name (None before any backward)."""
-        return {name: layer.grads[key] for name, (layer, key) in self._slots.items()}
+        """Each layer's gradient under its parameter's name (None before any backward).
+
+        With weight decay, a weight's gradient also has the penalty's `lambda * W` (a new
+        array: the layer's own `dW` stays the gradient of the data loss).
+        """
+        grads = {name: layer.grads[key] for name, (layer, key) in self._slots.items()}
+        for name in self.decayed():
+            if self.weight_decay and grads[name] is not None:
+                grads[name] = grads[name] + self.weight_decay * self[name]
+        return grads
+
+    def decayed(self) -> list[str]:
+        """The names weight decay applies to: the weights (`W1`, `W2`, ...), not the biases."""
+        return [name for name, (_, key) in self._slots.items() if key in DECAYED]
+
+    def penalty(self) -> float:
+        """Weight decay's term of the loss, `0.5 * lambda * sum(W**2)`; 0.0 without it."""
+        if not self.weight_decay:
+            return 0.0
+        return 0.5 * self.weight_decay * sum(float(np.sum(self[n] ** 2)) for n in self.decayed())
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {self[k].shape}" for k in self)
@@ -75,21 +114,22 @@ class Parameters(MutableMapping):
 class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
 
-    def __init__(self, layers: OrderedDict[str, Layer], last_layer: Layer) -> None:
+    def __init__(self, layers: OrderedDict[str, Layer], last_layer: Layer, weight_decay=0.0):
         self.layers = layers
         self.last_layer = last_layer
-        self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays, by name
+        self.params = Parameters(layers, weight_decay)  # W1, b1, W2, ...: the layers' own arrays
+        self.buffers = Parameters(layers, names="buffer_names")  # running averages, if any
 
-    def predict(self, x: ArrayLike) -> NDArray:
-        """The scores for `x`: every layer's forward, in order, without the loss layer."""
+    def predict(self, x: ArrayLike, train_flg: bool = False) -> NDArray:
+        """The scores for `x`: every layer's forward, in order, in evaluation mode unless asked."""
         for layer in self.layers.values():
-            x = layer.forward(x)
+            x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
         return x
 
-    def loss(self, x: ArrayLike, t: ArrayLike) -> float:
-        """The mean loss of the scores for `x` against the targets `t`."""
+    def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
+        """The mean loss of the scores for `x` against `t`, plus the weight decay penalty."""
         with caches_kept_on_error(self):  # a bad t leaves every layer's cache as it was
-            return self.last_layer.forward(self.predict(x), t)
+            return self.last_layer.forward(self.predict(x, train_flg), t) + self.params.penalty()
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
@@ -98,15 +138,15 @@ class Network:
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         """Every parameter's gradient of the loss, by backpropagation."""
-        self.loss(x, t)  # forward
+        self.loss(x, t, train_flg=True)  # forward, in training mode
         dout = self.last_layer.backward(1.0)  # backward: from the loss to the first layer
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
-        return self.params.grads()  # each layer's dW, db, ... under the parameters' names
+        return self.params.grads()  # each layer's dW, db, ... (+ lambda * W), by name
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         """The same gradients by central differences: slow, for checking `gradient`."""
-        loss = lambda _: self.loss(x, t)  # noqa: E731 (the nudged weights are the layers' own)
+        loss = lambda _: self.loss(x, t, True)  # noqa: E731 (the nudged weights are the layers')
         return {name: numerical_gradient(loss, param) for name, param in self.params.items()}
 
     def __repr__(self) -> str:
@@ -153,10 +193,16 @@ class MultiLayerNet(Network):
         rng: a `numpy.random.Generator` or an int seed.
         dtype: float64 (default) or float32.
         loss: `"softmax"` (classes), `"sigmoid"` (one 0/1 unit) or `"mse"` (regression).
+        batch_norm: a `BatchNormalization` after each hidden Affine layer (or one bool each).
+        dropout: a `Dropout` of this ratio after each hidden activation, 0 for none (or one
+            ratio each); its masks are drawn from `rng`, after the weights.
+        weight_decay: the L2 penalty's lambda on the weights (not the biases).
 
     Examples:
         >>> MultiLayerNet(2, [3, 3], 2, activation=["relu", "sigmoid"], rng=0)
         MultiLayerNet(Affine1 -> Relu1 -> Affine2 -> Sigmoid2 -> Affine3 -> SoftmaxWithLoss)
+        >>> MultiLayerNet(2, [3], 2, batch_norm=True, dropout=0.5, weight_decay=0.1, rng=0)
+        MultiLayerNet(Affine1 -> BatchNorm1 -> Relu1 -> Dropout1 -> Affine2 -> SoftmaxWithLoss)
     """
 
     def __init__(
@@ -169,6 +215,9 @@ class MultiLayerNet(Network):
         rng: np.random.Generator | int | None = None,
         dtype: DTypeLike = np.float64,
         loss: str = "softmax",
+        batch_norm: bool | Sequence[bool] = False,
+        dropout: float | Sequence[float] = 0.0,
+        weight_decay: float = 0.0,
     ) -> None:
         rng, dtype = as_rng(rng), float_dtype(dtype)
         if not isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, str):
@@ -176,27 +225,43 @@ class MultiLayerNet(Network):
         hidden_sizes = list(hidden_sizes)
         check_sizes(input_size=input_size, output_size=output_size)
         check_sizes(**{f"hidden_sizes[{i}]": n for i, n in enumerate(hidden_sizes)})
-        names = (
-            [activation] * len(hidden_sizes) if isinstance(activation, str) else list(activation)
-        )
-        if len(names) != len(hidden_sizes):
-            raise ValueError(
-                f"got {len(names)} activations for {len(hidden_sizes)} hidden layers: {names}"
-            )
+        names = per_layer(activation, len(hidden_sizes), "activations", str)
         for i, name in enumerate(names):
             if name not in ACTIVATIONS:  # compared by value (==), never by identity (is)
                 raise ValueError(f"activation {i} is {name!r}; choose one of {list(ACTIVATIONS)}")
+        norms = per_layer(batch_norm, len(hidden_sizes), "batch_norm flags", bool)
+        if not all(isinstance(flag, bool | np.bool_) for flag in norms):
+            raise TypeError(f"batch_norm must be True, False or one bool per layer, got {norms}")
+        ratios = per_layer(dropout, len(hidden_sizes), "dropout ratios", numbers.Real)
+        for i, ratio in enumerate(ratios):
+            if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 <= ratio < 1:
+                raise ValueError(f"dropout ratio {i} must be a number in [0, 1), got {ratio!r}")
         if loss not in LOSSES:
             raise ValueError(f"loss is {loss!r}; choose one of {list(LOSSES)}")
         sizes = [input_size, *hidden_sizes, output_size]
+        weights = [init_weight(rng, a, b, weight_init_std, dtype) for a, b in pairwise(sizes)]
         layers = OrderedDict()
-        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
-            W = init_weight(rng, n_in, n_out, weight_init_std, dtype)
-            layers[f"Affine{i}"] = Affine(W, np.zeros(n_out, dtype), input_grad=i > 1)
-            if i <= len(names):
-                layer = ACTIVATIONS[names[i - 1]]()
-                layers[f"{type(layer).__name__}{i}"] = layer
-        super().__init__(layers, LOSSES[loss]())
+        for i, W in enumerate(weights, start=1):
+            layers[f"Affine{i}"] = Affine(W, np.zeros(W.shape[1], dtype), input_grad=i > 1)
+            if i > len(names):
+                break  # the output layer: no activation, the loss layer follows
+            if norms[i - 1]:
+                ones, zeros = np.ones(W.shape[1], dtype), np.zeros(W.shape[1], dtype)
+                layers[f"BatchNorm{i}"] = BatchNormalization(ones, zeros)
+            layer = ACTIVATIONS[names[i - 1]]()
+            layers[f"{type(layer).__name__}{i}"] = layer
+            if ratios[i - 1]:
+                layers[f"Dropout{i}"] = Dropout(ratios[i - 1], rng=rng)
+        super().__init__(layers, LOSSES[loss](), weight_decay=weight_decay)
+
+
+def per_layer(value: Any, n: int, what: str, kind: type) -> list:
+    """`value` once for each of `n` hidden layers, or `value` itself if it is a list of `n`."""
+    if isinstance(value, kind | str) or not isinstance(value, Sequence):
+        return [value] * n
+    if len(value) != n:
+        raise ValueError(f"got {len(value)} {what} for {n} hidden layers: {list(value)}")
+    return list(value)
 
 
 def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray, NDArray]:

@@ -2,7 +2,10 @@
 
 Each dict is one Affine layer and the activation after it:
 `{"input_dim": 2, "output_dim": 25, "activation": "relu"}`. The last layer's activation
-chooses the loss layer, which applies it: `predict` returns the scores before it.
+chooses the loss layer, which applies it: `predict` returns the scores before it. A hidden
+layer's dict may also ask for a Batch Normalization after its Affine layer and a Dropout after
+its activation: `{"input_dim": 784, "output_dim": 100, "activation": "relu", "batch_norm": True,
+"dropout": 0.5}`; weight decay is a setting of the whole network, `build_network`'s argument.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from numpy.typing import DTypeLike
 from nn.networks import ACTIVATIONS, MultiLayerNet
 
 KEYS = ("input_dim", "output_dim", "activation")
+OPTIONAL_KEYS = ("batch_norm", "dropout")  # hidden layers only, as in MultiLayerNet
 # The output layer's activation -> the `loss` of MultiLayerNet that applies it.
 OUTPUT_LOSSES: dict[str | None, str] = {
     "sigmoid": "sigmoid",
@@ -50,11 +54,20 @@ def validate_spec(spec: Sequence[Mapping[str, Any]]) -> None:
     for i, layer in enumerate(spec):
         if not isinstance(layer, Mapping):
             raise TypeError(f"layer {i} must be a dict, got {type(layer).__name__}")
+        last = i == len(spec) - 1
         missing = [k for k in KEYS if k not in layer]
-        unknown = [k for k in layer if k not in KEYS]
-        if missing or unknown:
-            problem = f"is missing {missing}" if missing else f"has unknown keys {unknown}"
-            raise ValueError(f"layer {i} {problem}; a layer has exactly the keys {list(KEYS)}")
+        if missing:
+            raise ValueError(
+                f"layer {i} is missing {missing}; a layer has exactly the keys {list(KEYS)}"
+            )
+        unknown = [k for k in layer if k not in KEYS and (last or k not in OPTIONAL_KEYS)]
+        if unknown:
+            extra = "" if last else f", and optionally {list(OPTIONAL_KEYS)}"
+            where = f"layer {i} (the output layer)" if last else f"layer {i}"
+            raise ValueError(
+                f"{where} has unknown keys {unknown}; it has the keys {list(KEYS)}{extra}"
+            )
+        _check_options(i, layer)
         for key in ("input_dim", "output_dim"):
             n = layer[key]
             if not isinstance(n, numbers.Integral) or isinstance(n, bool):
@@ -66,7 +79,17 @@ def validate_spec(spec: Sequence[Mapping[str, Any]]) -> None:
                 f"layer {i} input_dim {layer['input_dim']} != "
                 f"layer {i - 1} output_dim {spec[i - 1]['output_dim']}"
             )
-        _check_activation(i, layer, last=i == len(spec) - 1)
+        _check_activation(i, layer, last=last)
+
+
+def _check_options(i: int, layer: Mapping[str, Any]) -> None:
+    batch_norm, ratio = layer.get("batch_norm", False), layer.get("dropout", 0.0)
+    if not isinstance(batch_norm, bool):
+        raise TypeError(f"layer {i} batch_norm must be True or False, got {batch_norm!r}")
+    if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
+        raise TypeError(f"layer {i} dropout must be a number, got {ratio!r}")
+    if not 0 <= ratio < 1:
+        raise ValueError(f"layer {i} dropout must be in [0, 1), got {ratio}")
 
 
 def _check_activation(i: int, layer: Mapping[str, Any], last: bool) -> None:
@@ -93,6 +116,7 @@ def build_network(
     rng: np.random.Generator | int | None = None,
     weight_init_std: float | str = "he",
     dtype: DTypeLike = np.float64,
+    weight_decay: float = 0.0,
 ) -> MultiLayerNet:
     """A `MultiLayerNet` from a list of layer dicts, checked by `validate_spec` first.
 
@@ -104,6 +128,7 @@ def build_network(
         rng: a `numpy.random.Generator` or an int seed for the weights.
         weight_init_std: a standard deviation, "he" or "xavier".
         dtype: float64 (default) or float32.
+        weight_decay: the L2 penalty's lambda on the weights (not the biases).
 
     Raises:
         TypeError: what `validate_spec` refuses as a type, or a bad `rng` or `dtype`.
@@ -123,6 +148,9 @@ def build_network(
         rng=rng,
         dtype=dtype,
         loss=OUTPUT_LOSSES[spec[-1]["activation"]],
+        batch_norm=[layer.get("batch_norm", False) for layer in spec[:-1]],
+        dropout=[layer.get("dropout", 0.0) for layer in spec[:-1]],
+        weight_decay=weight_decay,
     )
 
 

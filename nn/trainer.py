@@ -234,6 +234,8 @@ class Trainer:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             grads = self.net.gradient(x, t)
             loss = float(self.net.last_layer.loss)  # from gradient's forward pass: no second one
+            if hasattr(self.net.params, "penalty"):  # weight decay's 0.5 * lambda * sum(W**2)
+                loss += self.net.params.penalty()
             if not math.isfinite(loss):
                 raise FloatingPointError(f"the loss is {loss}")
             limit = None if start is None or self.divergence is None else self.divergence * start

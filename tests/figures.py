@@ -36,6 +36,7 @@ from matplotlib.text import Text
 
 from nn.plot import plot_history
 from tests.codeblocks_snippets import ROOT, extract_from_file
+from tests.figures_training import LOCALIZED
 
 OUT = ROOT / "docs" / "assets" / "figures"
 LANGUAGES = ("en", "zh")
@@ -165,6 +166,9 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
         plot_conv_mistakes,
     ),
 }
+# The training chapter's figures are drawn in each language by functions of their own.
+for _filename, (_page, _name, _draw) in LOCALIZED.items():
+    FIGURES[_filename] = (_page, _name, lambda value, draw=_draw: draw(value, "en"))
 
 
 def run_page_until(page: Path, names: set[str]) -> dict[str, Any]:
@@ -269,9 +273,9 @@ def filename_in(filename: str, language: str) -> str:
     return filename if language == "en" else f"{stem}.{language}.{suffix}"
 
 
-def save(fig: Any, filename: str, language: str) -> Path:
+def save(fig: Any, filename: str, language: str, translate: bool = True) -> Path:
     """Save the figure in `language`, with the digest of its data and its texts recorded."""
-    if language != "en":
+    if language != "en" and translate:
         localize(fig, language)
     path = OUT / filename_in(filename, language)
     metadata = {DIGEST_KEY: data_digest(fig), TEXTS_KEY: "\n".join(texts(fig))}
@@ -282,11 +286,18 @@ def save(fig: Any, filename: str, language: str) -> Path:
 def make(page: str) -> list[Path]:
     """Run the page once and draw each of its figures in every language."""
     OUT.mkdir(parents=True, exist_ok=True)
-    return [
-        save(fig, filename, language)
-        for filename, fig in compute(page).items()
-        for language in LANGUAGES
-    ]
+    names = figures_by_page()[page]
+    values = run_page_until(ROOT / page, {FIGURES[f][1] for f in names})
+    paths = []
+    for filename in names:
+        value = values[FIGURES[filename][1]]
+        for language in LANGUAGES:
+            if filename in LOCALIZED:  # drawn in each language by its own function
+                fig = LOCALIZED[filename][2](value, language)
+                paths.append(save(fig, filename, language, translate=False))
+            else:
+                paths.append(save(FIGURES[filename][2](value), filename, language))
+    return paths
 
 
 if __name__ == "__main__":

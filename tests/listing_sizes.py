@@ -24,6 +24,12 @@ BOOK: dict[tuple[str, ...], tuple[str, str, int]] = {
     ("nn/layers.py:sigmoid",): ("common/layers.py", "Sigmoid", 10),
     ("nn/layers.py:affine",): ("common/layers.py", "Affine", 22),
     ("nn/layers.py:softmax_with_loss",): ("common/layers.py", "SoftmaxWithLoss", 19),
+    ("nn/regularization.py:batch_normalization",): (
+        "common/layers.py",
+        "BatchNormalization",
+        67,
+    ),
+    ("nn/regularization.py:dropout",): ("common/layers.py", "Dropout", 15),
     ("nn/networks.py:network_class", "nn/networks.py:two_layer_net"): (
         "ch05/two_layer_net.py",
         "TwoLayerNet",
@@ -50,7 +56,10 @@ BOOK: dict[tuple[str, ...], tuple[str, str, int]] = {
 # conv_output_size, an int or a clear error where the book's one-liner returns any float.
 STABLE = {"sigmoid", "softmax", "cross_entropy_error", "conv_output_size"}
 # The book layers whose listings may be at most 1.3 times the book's; the rest at most 1.0.
-LAYERS = {"MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"}
+LAYERS = {
+    *("MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"),
+    *("BatchNormalization", "Dropout"),
+}
 LAYERS |= {"im2col", "col2im", "Convolution", "Pooling"}  # chapter 7
 
 
@@ -60,7 +69,8 @@ def section_lines(path: str, name: str) -> int:
     match = re.search(rf"--8<-- \[start:{name}\]\n(.*?)\n[^\n]*--8<-- \[end:{name}\]", text, re.S)
     if match is None:
         raise ValueError(f"{path} has no snippet section {name!r}")
-    return sum(1 for line in match.group(1).splitlines() if line.strip())
+    lines = match.group(1).splitlines()  # nested sections' marker lines are not shown
+    return sum(1 for line in lines if line.strip() and "--8<--" not in line)
 
 
 def included_sections() -> set[str]:

@@ -1,0 +1,98 @@
+"""Layers for training well (the book's chapter 6): Batch Normalization and Dropout.
+
+Both behave differently in training and in evaluation, so their `forward` takes the book's
+`train_flg`. A network passes it to every layer whose `uses_train_flg` is True: `gradient`
+runs them in training mode, `predict`, `loss` and `accuracy` in evaluation mode unless asked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nn.init import as_rng
+from nn.layers import Layer
+
+
+# --8<-- [start:batch_normalization]
+class BatchNormalization(Layer):
+    """Normalize each feature over the batch, then scale by `gamma` and shift by `beta`.
+
+    In training, the batch's own mean and variance are used and folded into running averages
+    (`momentum`); in evaluation, the running averages are used. Inputs `(N, D)` or `(N, ...)`
+    with D values per sample; each of the D values is normalized on its own, as in the book.
+    """
+
+    param_names = ("gamma", "beta")
+    buffer_names = ("running_mean", "running_var")  # state that is not trained, but saved
+    uses_train_flg = True
+
+    def __init__(self, gamma, beta, momentum=0.9, eps=1e-7):
+        self.gamma, self.beta = self.check_params(
+            gamma, beta, ndim=1, out_axis=0, names=("gamma", "beta")
+        )
+        self.momentum, self.eps = momentum, eps
+        self.running_mean = np.zeros_like(self.gamma)
+        self.running_var = np.ones_like(self.gamma)
+        self.train_flg, self.xc, self.std, self.xn, self.input_shape = True, None, None, None, None
+        self.dgamma = self.dbeta = None
+
+    def forward(self, x, train_flg=True):
+        x = self.check_input(x, features=self.gamma.size, dtype=self.gamma.dtype)
+        self.input_shape = x.shape
+        x = x.reshape(len(x), -1)
+        if train_flg:  # the batch's own statistics, folded into the running averages
+            mu, var = x.mean(axis=0), x.var(axis=0)
+            self.running_mean *= self.momentum  # in place: the network's buffers stay these
+            self.running_mean += (1 - self.momentum) * mu
+            self.running_var *= self.momentum
+            self.running_var += (1 - self.momentum) * var
+        else:  # the running averages: the same for every batch
+            mu, var = self.running_mean, self.running_var
+        self.train_flg = train_flg
+        self.xc = x - mu
+        self.std = np.sqrt(var + self.eps)
+        self.xn = self.xc / self.std
+        out = self.gamma * self.xn + self.beta
+        return self.record_output(out.reshape(self.input_shape))
+
+    def backward(self, dout):
+        dout = self.check_dout(dout).reshape(len(self.xn), -1)
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dx = dxn
+        if self.train_flg:  # the mean and std came from this batch: they depend on x too
+            dx = dxn - dxn.mean(axis=0) - self.xn * np.mean(dxn * self.xn, axis=0)
+        return (dx / self.std).reshape(self.input_shape)
+
+
+# --8<-- [end:batch_normalization]
+
+
+# --8<-- [start:dropout]
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each value with probability `dropout_ratio` and
+    divide the kept ones by `1 - dropout_ratio`; in evaluation, pass `x` through unchanged."""
+
+    uses_train_flg = True
+
+    def __init__(self, dropout_ratio=0.5, rng=None):
+        if not 0 <= dropout_ratio < 1:
+            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio!r}")
+        self.dropout_ratio, self.rng = dropout_ratio, as_rng(rng)
+        self.mask = None
+
+    def forward(self, x, train_flg=True):
+        x = self.check_input(x)
+        self.mask = 1.0  # evaluation: every unit, unscaled
+        if train_flg:  # the scale moves here from test time, so evaluation needs none
+            keep = self.rng.random(x.shape) >= self.dropout_ratio
+            self.mask = keep.astype(x.dtype) / (1.0 - self.dropout_ratio)
+        return self.record_output(x * self.mask)
+
+    def backward(self, dout):
+        dout = self.check_dout(dout)
+        return dout * self.mask
+
+
+# --8<-- [end:dropout]

@@ -1,0 +1,253 @@
+"""The figures of the "Training well" pages (the book's chapter 6), in each language of the site.
+
+Each function draws one figure from the variable its page's code computes, with its titles,
+axes and legends in `language`; `tests/figures.py` runs the page and saves `NAME.png` (English)
+and `NAME.zh.png` (Chinese). Chinese text needs a CJK font (Debian: `fonts-noto-cjk`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+CJK_FONT = "Noto Sans CJK SC"
+
+TEXT = {
+    "en": {
+        "epoch": "epoch",
+        "train_accuracy": "training accuracy",
+        "with_bn": "with batch norm",
+        "without_bn": "without",
+        "diverged": " (diverged in epoch {epoch})",
+        "weight_std": "weight std {scale:g}",
+        "accuracy": "accuracy",
+        "train": "training data",
+        "test": "test data",
+        "no regularization": "no regularization",
+        "weight decay": "weight decay",
+        "dropout": "dropout",
+        "layer": "layer {number}",
+        "scale": "scale {scale}",
+        "step": "step",
+        "loss": "training loss",
+        "positive": "positive outputs only",
+        "learning_rate": "learning rate",
+        "val_accuracy": "validation accuracy",
+        "best": "best {count}",
+        "diverged_trials": "diverged",
+    },
+    "zh": {
+        "epoch": "epoch（轮）",
+        "train_accuracy": "训练数据的识别精度",
+        "with_bn": "使用 Batch Norm",
+        "without_bn": "不使用",
+        "diverged": "（第 {epoch} 轮发散）",
+        "weight_std": "权重标准差 {scale:g}",
+        "accuracy": "识别精度",
+        "train": "训练数据",
+        "test": "测试数据",
+        "no regularization": "不做正则化",
+        "weight decay": "权值衰减",
+        "dropout": "Dropout",
+        "layer": "第 {number} 层",
+        "scale": "尺度 {scale}",
+        "step": "步",
+        "loss": "训练损失",
+        "positive": "只统计正的输出",
+        "learning_rate": "学习率",
+        "val_accuracy": "验证数据的识别精度",
+        "best": "最好的 {count} 次",
+        "diverged_trials": "发散",
+    },
+}
+
+
+@functools.cache
+def cjk_font() -> str:
+    """Register Debian's Noto CJK fonts with matplotlib (its font cache may predate them)."""
+    files = sorted(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.tt[cf]"))
+    if not files:
+        raise RuntimeError("Chinese figures need a CJK font: apt-get install fonts-noto-cjk")
+    font_manager.fontManager.addfont(str(files[0]))
+    return CJK_FONT
+
+
+def fonts(language: str, size: float = 10) -> dict[str, Any]:
+    """Font properties for `language`: a CJK family for Chinese, matplotlib's default otherwise."""
+    return {"family": cjk_font(), "size": size} if language == "zh" else {"size": size}
+
+
+def batch_norm_scales(results: dict[tuple[float, bool], list[float]], language: str) -> Figure:
+    """One panel per initial weight scale: training accuracy per epoch with and without BN."""
+    text, font = TEXT[language], fonts(language)
+    scales = sorted({scale for scale, _ in results}, reverse=True)
+    epochs = max(len(v) for v in results.values())
+    fig = Figure(figsize=(3.0 * len(scales), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(scales), sharey=True)
+    for ax, scale in zip(axes, scales, strict=True):
+        for batch_norm, style in ((True, "-"), (False, "--")):
+            values = results[scale, batch_norm]
+            label = text["with_bn"] if batch_norm else text["without_bn"]
+            if len(values) < epochs:
+                label += text["diverged"].format(epoch=len(values) + 1)
+            ax.plot(np.arange(1, len(values) + 1), values, style, marker="o", ms=3, label=label)
+        ax.set_title(text["weight_std"].format(scale=scale), fontproperties=font)
+        ax.set_xlabel(text["epoch"], fontproperties=font)
+        ax.set_ylim(0, 1)
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(text["train_accuracy"], fontproperties=font)
+    axes[0].legend(loc="upper left", prop=fonts(language, 8))
+    return fig
+
+
+def regularization_gap(histories: dict[str, dict[str, list[float]]], language: str) -> Figure:
+    """One panel per run ("weight decay 0.02", ...): training and test accuracy per epoch."""
+    text, font = TEXT[language], fonts(language)
+    fig = Figure(figsize=(3.6 * len(histories), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(histories), sharey=True)
+    for ax, (name, history) in zip(axes, histories.items(), strict=True):
+        kind, _, value = name.rpartition(" ") if name[-1].isdigit() else (name, "", "")
+        ax.set_title(f"{text[kind]} {value}".strip(), fontproperties=font)
+        for key, style in (("train", "-"), ("test", "--")):
+            values = history[f"{key}_accuracy"]
+            ax.plot(np.arange(1, len(values) + 1), values, style, label=text[key])
+        ax.set_xlabel(text["epoch"], fontproperties=font)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(text["accuracy"], fontproperties=font)
+    axes[0].legend(loc="lower right", prop=fonts(language, 9))
+    return fig
+
+
+def scale_name(scale: float | str) -> str:
+    return {"xavier": "Xavier", "he": "He"}.get(
+        scale, f"{scale:g}" if not isinstance(scale, str) else scale
+    )
+
+
+def activation_histograms(activations: dict, name: str, language: str) -> Figure:
+    """One row per weight scale, one column per layer: histograms of `name`'s outputs."""
+    text, font = TEXT[language], fonts(language)
+    rows = [(scale, outputs) for (act, scale), outputs in activations.items() if act == name]
+    fig = Figure(figsize=(11, 1.9 * len(rows)), layout="constrained")
+    axes = fig.subplots(len(rows), 5, squeeze=False)
+    for (scale, outputs), row in zip(rows, axes, strict=True):
+        values = [a[a > 0] if name == "relu" else a for a in outputs]
+        high = 1.0 if name == "sigmoid" else float(np.quantile(values[0], 0.99))
+        for number, (ax, v) in enumerate(zip(row, values, strict=True), start=1):
+            ax.hist(v.ravel(), bins=30, range=(0, high))
+            ax.set_yticks([])
+            if scale == rows[0][0]:
+                ax.set_title(text["layer"].format(number=number), fontproperties=font)
+        row[0].set_ylabel(text["scale"].format(scale=scale_name(scale)), fontproperties=font)
+    if name == "relu":
+        fig.suptitle(text["positive"], fontproperties=fonts(language, 9))
+    return fig
+
+
+def initial_weights_sigmoid(activations: dict, language: str) -> Figure:
+    return activation_histograms(activations, "sigmoid", language)
+
+
+def initial_weights_relu(activations: dict, language: str) -> Figure:
+    return activation_histograms(activations, "relu", language)
+
+
+def initial_weights_mnist(losses: dict[float | str, list[float]], language: str) -> Figure:
+    """The training loss of every step, one curve per initial weight scale."""
+    text, font = TEXT[language], fonts(language)
+    fig = Figure(figsize=(6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for scale, values in losses.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=scale_name(scale))
+    ax.set_xlabel(text["step"], fontproperties=font)
+    ax.set_ylabel(text["loss"], fontproperties=font)
+    ax.grid(alpha=0.3)
+    ax.legend(prop=fonts(language, 9))
+    return fig
+
+
+def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> Figure:
+    """Left: every trial at its (lr, weight decay), coloured by validation accuracy; right: the
+    validation curves of the best trials."""
+    text, font = TEXT[language], fonts(language)
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    ok = [t for t in trials if np.isfinite(t["val_accuracy"])]
+    failed = [t for t in trials if not np.isfinite(t["val_accuracy"])]
+    points = left.scatter(
+        [t["lr"] for t in ok],
+        [t["weight_decay"] for t in ok],
+        c=[t["val_accuracy"] for t in ok],
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+    )
+    if failed:
+        lrs, wds = [t["lr"] for t in failed], [t["weight_decay"] for t in failed]
+        left.scatter(lrs, wds, marker="x", color="red", label=text["diverged_trials"])
+        left.legend(loc="lower left", prop=fonts(language, 9))
+    ranked = sorted(ok, key=lambda t: t["val_accuracy"], reverse=True)[:best]
+    left.scatter(
+        [t["lr"] for t in ranked],
+        [t["weight_decay"] for t in ranked],
+        s=160,
+        facecolors="none",
+        edgecolors="black",
+    )
+    left.set(xscale="log", yscale="log")
+    left.set_xlabel(text["learning_rate"], fontproperties=font)
+    left.set_ylabel(text["weight decay"], fontproperties=font)
+    fig.colorbar(points, ax=left).set_label(text["val_accuracy"], fontproperties=font)
+    for t in ranked:
+        curve = t["curve"]
+        label = f"lr {t['lr']:.2g}, λ {t['weight_decay']:.1e}"
+        right.plot(np.arange(1, len(curve) + 1), curve, marker="o", ms=3, label=label)
+    right.set_title(text["best"].format(count=len(ranked)), fontproperties=font)
+    right.set_xlabel(text["epoch"], fontproperties=font)
+    right.set_ylabel(text["val_accuracy"], fontproperties=font)
+    right.set_ylim(0, 1)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.grid(alpha=0.3)
+    right.legend(loc="lower right", prop=fonts(language, 8))
+    return fig
+
+
+# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
+LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+    "batch-norm-scales.png": ("docs/tutorials/batch-norm.md", "bn_results", batch_norm_scales),
+    "initial-weights-sigmoid.png": (
+        "docs/tutorials/initial-weights.md",
+        "activations",
+        initial_weights_sigmoid,
+    ),
+    "initial-weights-relu.png": (
+        "docs/tutorials/initial-weights.md",
+        "activations",
+        initial_weights_relu,
+    ),
+    "initial-weights-mnist.png": (
+        "docs/tutorials/initial-weights.md",
+        "init_losses",
+        initial_weights_mnist,
+    ),
+    "hyperparameter-search.png": (
+        "docs/tutorials/hyperparameter-search.md",
+        "search_trials",
+        hyperparameter_search,
+    ),
+    "regularization-gap.png": (
+        "docs/tutorials/regularization.md",
+        "overfit_histories",
+        regularization_gap,
+    ),
+}
