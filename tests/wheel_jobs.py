@@ -46,6 +46,8 @@ SITE_TESTS = {
     "test_figures.py",
     "test_dev.py",
     "test_wheel.py",
+    "test_listings.py",
+    "test_pages.py",
 }
 
 
@@ -248,16 +250,16 @@ JOBS = Jobs()
 
 
 def pytest_configure(config) -> None:
-    """In the oldest-NumPy run only: no hypothesis deadlines, as it runs beside the main suite.
+    """No hypothesis deadlines, in the main suite and in the oldest-NumPy run beside it.
 
     A hypothesis example that takes over 200 ms fails with DeadlineExceeded; with both cores
-    busy, a first example can. Speed is for benchmarks, not tests (STYLE.md).
+    busy (the wheel's jobs run beside the suite), a first example can. Speed is for
+    benchmarks, not tests (STYLE.md).
     """
-    if os.environ.get(NO_DEADLINES):
-        from hypothesis import settings
+    from hypothesis import settings
 
-        settings.register_profile("beside-the-main-suite", deadline=None)
-        settings.load_profile("beside-the-main-suite")
+    settings.register_profile("no-deadlines", deadline=None)
+    settings.load_profile("no-deadlines")
 
 
 def pytest_collection_finish(session) -> None:
