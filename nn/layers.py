@@ -20,7 +20,6 @@ from nn.functions import (
     labels_from,
     log_softmax,
     sigmoid,
-    softmax,
 )
 
 
@@ -304,9 +303,9 @@ class SoftmaxWithLoss(LossLayer):
     def forward(self, x, t):
         x = self.check_scores(x)
         self.t = self.check_labels(t, x)
-        self.y = softmax(x)
-        # -log y[t] from the scores: log_softmax never takes the log of a rounded-off 0
-        self.loss = float(-log_softmax(x)[np.arange(len(x)), self.t].mean())
+        log_y = log_softmax(x)  # the row max subtracted: no log of a rounded-off 0
+        self.y = np.exp(log_y)  # softmax(x)
+        self.loss = float(-log_y[np.arange(len(x)), self.t].mean())
         return self.record_output(self.loss)
 
     def backward(self, dout=1.0):

@@ -121,7 +121,9 @@ class Optimizer:
                 raise TypeError(f"grads[{name!r}] must be numeric, got dtype {g.dtype}")
             if g.shape != p.shape:
                 raise ValueError(f"grads[{name!r}] has shape {g.shape}, params {p.shape}")
-            if not np.isfinite(g).all():
+            # One sum is cheaper than isfinite per entry; NaN or inf makes it non-finite, and
+            # only then (or when finite entries overflow the sum) is every entry looked at.
+            if not np.isfinite(g.sum()) and not np.isfinite(g).all():
                 bad = tuple(np.argwhere(~np.isfinite(g))[0])
                 raise ValueError(
                     f"grads[{name!r}] must be finite, but grads[{name!r}]"
