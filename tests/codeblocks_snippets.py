@@ -8,6 +8,11 @@ block runs the same source the reader sees. It also replaces pytest-codeblocks' 
 failure report (str(exception), no type, no traceback) with the exception type and the
 traceback through the block.
 
+The Chinese pages are not collected: their code blocks, output blocks and markers are the
+English ones, character for character (tests/test_site.py checks it), so running them again
+would test the same code twice. Their blocks run in the Chinese notebooks instead, top to bottom
+in a fresh kernel, with every output compared (tests/test_notebooks.py).
+
 Loaded with `-p tests.codeblocks_snippets` (see addopts in pyproject.toml).
 """
 
@@ -126,6 +131,11 @@ def _output_diff(expected: str, message: str) -> str:
         expected.splitlines(True), got.splitlines(True), "expected (on the page)", "printed"
     )
     return "".join(diff) or message
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave out the Chinese pages (see above); None lets pytest decide for everything else."""
+    return True if collection_path.name.endswith(".zh.md") else None
 
 
 def pytest_configure(config):

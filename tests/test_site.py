@@ -279,6 +279,38 @@ def test_api_examples_render_as_code(site):
         assert "<blockquote>" not in html, f"/{page}/: a docstring example became a quotation"
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_page_with_code_links_its_notebook_and_the_zip(site, language):
+    """docs/hooks/notebooks.py: the site serves each page's notebook, exactly the one that
+    tests/test_notebooks.py runs, linked under the page's title, and one zip per language."""
+    import zipfile
+
+    from tests.notebooks import notebook_name, notebook_text, pages_with_code
+
+    root = site / "zh" if language == "zh" else site
+    archive = root / f"nn-notebooks-{language}.zip"
+    with zipfile.ZipFile(archive) as zf:
+        zipped = {Path(n).name: zf.read(n).decode("utf-8") for n in zf.namelist()}
+    pages = pages_with_code(language)
+    assert len(pages) >= 17 and len(zipped) == len(pages), sorted(zipped)
+    for page in pages:
+        rel = page.relative_to(DOCS).as_posix().replace(".zh.md", ".md")
+        folder = root / Path(rel).parent
+        name = notebook_name(page)
+        expected = notebook_text(page)
+        assert (folder / name).read_text(encoding="utf-8") == expected, f"{rel}: stale {name}"
+        assert zipped[name] == expected, f"{archive.name}: stale {name}"
+        html = (folder / rel.removesuffix(".md").split("/")[-1] / "index.html").read_text(
+            encoding="utf-8"
+        )
+        title_to_links = re.search(r"</h1>\s*<p class=\"nn-notebooks\">(.*?)</p>", html, re.S)
+        assert title_to_links, f"{rel} ({language}): no notebook links right under the title"
+        links = title_to_links[1]
+        assert f'<a download="" href="../{name}">' in links, links
+        depth = rel.count("/") + 1
+        assert f'<a download="" href="{"../" * depth}{archive.name}">' in links, links
+
+
 REPOSITORY = "https://github.com/nn-from-scratch/nn"
 
 

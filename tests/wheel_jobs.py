@@ -42,7 +42,7 @@ NO_DEADLINES = "NN_TESTS_NO_HYPOTHESIS_DEADLINE"
 # tests/test_*.py is a unit test.
 SITE_TESTS = {
     "test_site.py",
-    "test_pages_in_one_session.py",
+    "test_notebooks.py",
     "test_figures.py",
     "test_dev.py",
     "test_wheel.py",
@@ -167,8 +167,10 @@ def build(out: Path, log: Log) -> dict[str, Path]:
 
 
 def wheel_env(dist: dict[str, Path], log: Log) -> Path:
-    """An environment with the wheel, its dependencies and pytest: nothing else of the checkout."""
+    """An environment with the wheel, its dependencies, pytest and a Jupyter kernel: nothing
+    else of the checkout (no scikit-learn, no docs toolchain)."""
     tools = [requirement(name, "test") for name in ("pytest", "pytest-codeblocks")]
+    tools += [requirement(name, "test") for name in ("nbclient", "ipykernel")]
     python = ensure_env("wheel", tools + requires_dist(dist["wheel"]), log)
     install_wheel(python, dist["wheel"])
     return python
@@ -201,12 +203,65 @@ def oldest_numpy(dist: dict[str, Path], log: Log) -> tuple[str, subprocess.Compl
     return version, proc
 
 
+def write_notebooks(folder: Path) -> dict[str, Path]:
+    """Every page's notebook in both languages, as the site build makes them, into `folder`.
+
+    Keyed by the page's path under docs/ (`tutorials/two-layer-net.zh.md`).
+    """
+    from tests.notebooks import DOCS, notebook_text, pages_with_code  # needs the docs toolchain
+
+    written = {}
+    for page in pages_with_code("en") + pages_with_code("zh"):
+        rel = page.relative_to(DOCS).as_posix()
+        path = folder / rel.removesuffix(".md").replace("/", "--")
+        path = path.with_name(path.name + ".ipynb")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(notebook_text(page), encoding="utf-8")
+        written[rel] = path
+    return written
+
+
+def run_notebooks(
+    notebooks: dict[str, Path], python: Path, log: Log, kernels: int
+) -> dict[str, dict]:
+    """What the cells of every notebook printed, each run in a fresh kernel of `python`."""
+    start = time.monotonic()
+    results = notebooks[next(iter(notebooks))].parent / "results.json"
+    env = _outside_env(results.parent)
+    env["NN_NOTEBOOK_KERNELS"] = str(kernels)
+    runner = ROOT / "tests" / "notebook_runner.py"
+    run(python, runner, results, *notebooks.values(), cwd=results.parent, env=env)
+    by_path = json.loads(results.read_text(encoding="utf-8"))
+    log.timed(
+        f"{len(notebooks)} notebooks run in fresh Jupyter kernels with only the wheel installed,"
+        f" {kernels} at a time",
+        start,
+    )
+    return {page: by_path[str(path)] for page, path in notebooks.items()}
+
+
+def _outside_env(home: Path) -> dict[str, str]:
+    """The environment for a Python (and its kernels) that must see neither the checkout nor
+    the user's Jupyter and IPython settings and kernels; one BLAS thread each, since other jobs
+    and the suite share the cores (threads waiting on a busy core cost more than they win)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PYTHONSAFEPATH"] = "1"  # no current folder or script folder on sys.path
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
+        env[var] = str(home / var.lower())
+    env["JUPYTER_PLATFORM_DIRS"] = "1"  # jupyter_core's future default, without its warning
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
 class Jobs:
-    """build, then the wheel's environment beside the oldest-NumPy run, in background threads."""
+    """build, then the wheel's environment beside the oldest-NumPy run, then the notebooks in
+    the wheel's environment, in background threads."""
+
+    NAMES = ("dist", "wheel_python", "oldest_numpy", "notebooks")
 
     def __init__(self) -> None:
         self.log = Log()
-        self.futures = {name: Future() for name in ("dist", "wheel_python", "oldest_numpy")}
+        self.futures = {name: Future() for name in self.NAMES}
         self._started = False
         self._lock = threading.Lock()
         self.out: Path | None = None  # made when the jobs start
@@ -219,10 +274,12 @@ class Jobs:
         if background:
             threading.Thread(target=self._work, name="wheel_jobs", daemon=True).start()
         else:
-            self._work()
+            self._work(kernels=2)
 
-    def _work(self) -> None:
+    def _work(self, kernels: int = 1) -> None:
         self.out = out = Path(tempfile.mkdtemp(prefix="nn-dist-"))
+        notebooks = Future()
+        self._step_into(notebooks, lambda: write_notebooks(out / "notebooks"))
         self._step("dist", lambda: build(out, self.log))
         # The two environments need only the wheel: set them up side by side.
         dist = self.futures["dist"]
@@ -233,13 +290,22 @@ class Jobs:
         other = threading.Thread(target=self._step, args=("oldest_numpy", oldest), daemon=True)
         other.start()
         self._step("wheel_python", lambda: wheel_env(dist.result(), self.log))
+        wheel = self.futures["wheel_python"]
+        self._step(
+            "notebooks",
+            lambda: run_notebooks(notebooks.result(), wheel.result(), self.log, kernels),
+        )
         other.join()
 
     def _step(self, name: str, step) -> None:
+        self._step_into(self.futures[name], step)
+
+    @staticmethod
+    def _step_into(future: Future, step) -> None:
         try:
-            self.futures[name].set_result(step())
+            future.set_result(step())
         except BaseException as exc:  # handed to the test that asks for it
-            self.futures[name].set_exception(exc)
+            future.set_exception(exc)
 
     def result(self, name: str):
         self.start(background=False)  # no-op once started in the background
@@ -263,8 +329,10 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_finish(session) -> None:
-    """Start the jobs in the background if any test of tests/test_wheel.py will run."""
-    if any(item.nodeid.startswith("tests/test_wheel.py") for item in session.items):
+    """Start the jobs in the background if any test of tests/test_wheel.py or
+    tests/test_notebooks.py will run."""
+    users = ("tests/test_wheel.py", "tests/test_notebooks.py")
+    if any(item.nodeid.startswith(users) for item in session.items):
         if not session.config.option.collectonly:
             JOBS.start()
             reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -1,0 +1,90 @@
+"""The pages' notebooks as the site build makes them, without building the site.
+
+docs/hooks/notebooks.py makes the notebooks during `mkdocs build`. The tests need the same
+notebooks without a build: `notebook_for(path)` gives the notebook of one page (English
+`x.md` or Chinese `x.zh.md`) from the settings in mkdocs.yml, and tests/test_site.py checks that
+the built site serves exactly these.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from mkdocs.utils.yaml import get_yaml_loader, yaml_load
+
+from tests.codeblocks_snippets import MKDOCS_YML, ROOT, snippet_options
+
+DOCS = ROOT / "docs"
+
+
+def _load_hook():
+    path = DOCS / "hooks" / "notebooks.py"
+    spec = importlib.util.spec_from_file_location("nn_notebooks_hook", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+hook = _load_hook()
+
+
+@functools.cache
+def site_config() -> dict:
+    stand_in = SimpleNamespace(config_file_path=str(MKDOCS_YML))
+    with MKDOCS_YML.open(encoding="utf-8") as f:
+        return yaml_load(f, get_yaml_loader(config=stand_in))
+
+
+def _i18n_languages() -> list[dict]:
+    for plugin in site_config()["plugins"]:
+        if isinstance(plugin, dict) and "i18n" in plugin:
+            return plugin["i18n"]["languages"]
+    raise LookupError("mkdocs.yml configures no i18n plugin")
+
+
+def language_of(path: Path) -> str:
+    return "zh" if path.name.endswith(".zh.md") else "en"
+
+
+def pages_with_code(language: str = "en") -> list[Path]:
+    """The pages that get a notebook, in `language`."""
+    english = [p for p in DOCS.rglob("*.md") if not p.name.endswith(".zh.md")]
+    found = [p for p in english if hook.has_code(p.read_text(encoding="utf-8"))]
+    return sorted(p if language == "en" else p.with_suffix(".zh.md") for p in found)
+
+
+def page_for(path: Path) -> hook.Page:
+    """docs/hooks/notebooks.py's view of one page, as `mkdocs build` gives it."""
+    config = site_config()
+    language = language_of(path)
+    languages = {lang["locale"]: lang for lang in _i18n_languages()}
+    default = next(locale for locale, lang in languages.items() if lang.get("default"))
+    src_uri = path.relative_to(DOCS).as_posix().replace(".zh.md", ".md")
+    return hook.Page(
+        src_uri=src_uri,
+        text=path.read_text(encoding="utf-8"),
+        language=language,
+        default_language=default,
+        site_url=config["site_url"],
+        site_name=languages[language].get("site_name", config["site_name"]),
+        docs_dir=DOCS,
+        snippets=snippet_options(),
+    )
+
+
+def notebook_for(path: Path):
+    return hook.notebook(page_for(path))
+
+
+def notebook_text(path: Path) -> str:
+    """The notebook file of the page at `path`, as the site build writes it."""
+    return hook.notebook_json(notebook_for(path))
+
+
+def notebook_name(path: Path) -> str:
+    return hook.notebook_name(path.relative_to(DOCS).as_posix().replace(".zh.md", ".md"))
