@@ -35,9 +35,11 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from nn.plot import plot_history
-from tests.codeblocks_snippets import ROOT, extract_from_file
 from tests.figures_training import LOCALIZED
 
+# Not from tests.codeblocks_snippets, which needs the docs toolchain: digests_in() runs in the
+# notebooks' kernels, whose environment has only nn and matplotlib (tests/notebook_runner.py).
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "assets" / "figures"
 LANGUAGES = ("en", "zh")
 DIGEST_KEY = "nn:data-sha256"  # PNG text chunks written with every figure
@@ -173,6 +175,8 @@ for _filename, (_page, _name, _draw) in LOCALIZED.items():
 
 def run_page_until(page: Path, names: set[str]) -> dict[str, Any]:
     """Run the page's python blocks in order until all `names` are defined; return them."""
+    from tests.codeblocks_snippets import extract_from_file
+
     namespace: dict[str, Any] = {"__name__": "page"}
     for block in extract_from_file(page):
         if block.syntax != "python" or any("skip" in mark for mark in block.marks):
@@ -201,6 +205,29 @@ def compute(page: str) -> dict[str, Any]:
 def page_digests(page: str) -> dict[str, str]:
     """Run `page` once; the data digest of each of its figures, by file name."""
     return {filename: data_digest(fig) for filename, fig in compute(page).items()}
+
+
+def names_for(page: str) -> list[str]:
+    """The variables of `page` (docs/...md) that its figures are drawn from."""
+    return sorted({FIGURES[f][1] for f in figures_by_page().get(page, [])})
+
+
+def digests_in(namespace: dict[str, Any], page: str) -> str:
+    """The data digest of each figure of `page`, drawn from `namespace`, as JSON.
+
+    tests/notebook_runner.py calls this in the kernel of the page's notebook, once the cells
+    have defined the names the figures need: the same values run_page_until() stops at.
+    """
+    import json
+
+    from matplotlib import pyplot as plt
+
+    digests = {}
+    for filename in figures_by_page()[page]:
+        fig = FIGURES[filename][2](namespace[FIGURES[filename][1]])
+        digests[filename] = data_digest(fig)
+        plt.close(fig)  # not shown by the notebook's inline backend after the next cell
+    return json.dumps(digests)
 
 
 def data_digest(fig: Any) -> str:

@@ -1,6 +1,6 @@
 """Every page with code is a Jupyter notebook in both languages, and every notebook runs.
 
-docs/hooks/notebooks.py makes the notebooks when the site is built; tests/notebooks.py makes
+docs/hooks/notebooks.py makes the notebooks when the site is built; tests/page_notebooks.py makes
 the same ones without a build (tests/test_site.py checks that the site serves exactly these).
 Here each notebook is checked twice:
 
@@ -29,7 +29,7 @@ import nbformat
 import pytest
 
 from tests.codeblocks_snippets import extract_from_file
-from tests.notebooks import DOCS, hook, notebook_for, pages_with_code
+from tests.page_notebooks import DOCS, hook, notebook_for, pages_with_code
 from tests.wheel_jobs import JOBS
 
 PAGES = pages_with_code("en") + pages_with_code("zh")
@@ -130,7 +130,7 @@ def test_solutions_stay_collapsed():
 
 
 @pytest.fixture(scope="module")
-def ran(pytestconfig):
+def notebook_runs(pytestconfig):
     results = JOBS.result("notebooks")
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
@@ -142,9 +142,9 @@ def ran(pytestconfig):
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
-def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_the_page_shows(page, ran):
+def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_the_page_shows(page, notebook_runs):
     rel = page.relative_to(DOCS).as_posix()
-    result = ran[rel]
+    result = notebook_runs[rel]
     assert result["stopped"] is None, f"{rel}: the notebook stopped:\n{result['stopped']}"
     nb = notebook_for(page)
     code = [c for c in nb.cells if c.cell_type == "code"]

@@ -285,7 +285,7 @@ def test_every_page_with_code_links_its_notebook_and_the_zip(site, language):
     tests/test_notebooks.py runs, linked under the page's title, and one zip per language."""
     import zipfile
 
-    from tests.notebooks import notebook_name, notebook_text, pages_with_code
+    from tests.page_notebooks import notebook_name, notebook_text, pages_with_code
 
     root = site / "zh" if language == "zh" else site
     archive = root / f"nn-notebooks-{language}.zip"

@@ -208,7 +208,8 @@ def write_notebooks(folder: Path) -> dict[str, Path]:
 
     Keyed by the page's path under docs/ (`tutorials/two-layer-net.zh.md`).
     """
-    from tests.notebooks import DOCS, notebook_text, pages_with_code  # needs the docs toolchain
+    # needs the docs toolchain: only in .venv
+    from tests.page_notebooks import DOCS, notebook_text, pages_with_code
 
     written = {}
     for page in pages_with_code("en") + pages_with_code("zh"):
@@ -226,11 +227,17 @@ def run_notebooks(
 ) -> dict[str, dict]:
     """What the cells of every notebook printed, each run in a fresh kernel of `python`."""
     start = time.monotonic()
-    results = notebooks[next(iter(notebooks))].parent / "results.json"
-    env = _outside_env(results.parent)
+    folder = notebooks[next(iter(notebooks))].parent
+    jobs, results = folder / "jobs.json", folder / "results.json"
+    jobs.write_text(
+        json.dumps(
+            [{"notebook": str(p), "probe": figure_probe(page)} for page, p in notebooks.items()]
+        ),
+        encoding="utf-8",
+    )
+    env = _outside_env(folder)
     env["NN_NOTEBOOK_KERNELS"] = str(kernels)
-    runner = ROOT / "tests" / "notebook_runner.py"
-    run(python, runner, results, *notebooks.values(), cwd=results.parent, env=env)
+    run(python, ROOT / "tests" / "notebook_runner.py", jobs, results, cwd=folder, env=env)
     by_path = json.loads(results.read_text(encoding="utf-8"))
     log.timed(
         f"{len(notebooks)} notebooks run in fresh Jupyter kernels with only the wheel installed,"
@@ -238,6 +245,25 @@ def run_notebooks(
         start,
     )
     return {page: by_path[str(path)] for page, path in notebooks.items()}
+
+
+def figure_probe(page: str) -> dict | None:
+    """For an English page with figures: the digests of their data, taken in its notebook's
+    kernel once the cells have defined what the figures plot (tests/test_figures.py)."""
+    from tests.figures import names_for
+
+    names = names_for(f"docs/{page}")
+    if not names:
+        return None
+    # An expression, so that the probe assigns nothing in the notebook's namespace. The
+    # checkout goes at the end of sys.path: `nn` stays the wheel's, `tests` is found.
+    root = str(ROOT)
+    expression = (
+        f"(__import__('sys').path.append({root!r}) if {root!r} not in __import__('sys').path"
+        " else None, __import__('tests.figures', fromlist=['digests_in'])"
+        f".digests_in(globals(), {'docs/' + page!r}))[1]"
+    )
+    return {"names": names, "expression": expression}
 
 
 def _outside_env(home: Path) -> dict[str, str]:
@@ -328,10 +354,23 @@ def pytest_configure(config) -> None:
     settings.load_profile("no-deadlines")
 
 
+def _waits_for_jobs(item) -> bool:
+    waiting = {"notebook_runs", "figure_digests"}
+    return item.nodeid.startswith("tests/test_wheel.py") or bool(
+        waiting & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """The tests that wait for the jobs' results run last, so the suite runs beside the jobs
+    instead of waiting for them (the notebooks take about two minutes of one core)."""
+    if any(_waits_for_jobs(item) for item in items):
+        items.sort(key=_waits_for_jobs)  # stable: the order within each group is kept
+
+
 def pytest_collection_finish(session) -> None:
-    """Start the jobs in the background if any test of tests/test_wheel.py or
-    tests/test_notebooks.py will run."""
-    users = ("tests/test_wheel.py", "tests/test_notebooks.py")
+    """Start the jobs in the background if any test that uses them will run."""
+    users = ("tests/test_wheel.py", "tests/test_notebooks.py", "tests/test_figures.py")
     if any(item.nodeid.startswith(users) for item in session.items):
         if not session.config.option.collectonly:
             JOBS.start()
