@@ -378,7 +378,7 @@ def pytest_collection_finish(session) -> None:
             if reporter is not None and not (VENVS / "wheel").exists():
                 reporter.write_line(
                     "tests/test_wheel.py: building the wheel and making .venvs/ (first run only: "
-                    "about 1 minute and 450 MB) in the background, beside the other tests"
+                    "about 1 minute and 530 MB) in the background, beside the other tests"
                 )
 
 
