@@ -57,6 +57,7 @@ TEXT = {
         " with the output the page shows. Run the cells from the top, in order. It needs only"
         " Python 3.11 or newer and `nn` with its plotting extra, which one command installs:",
         "collapsed": "**{title}**: the cells below are collapsed; click one to show it.",
+        "explained": "{title}: what it shows",
         "needs": "The next cell also needs {module}, which `nn` does not install: run"
         " `pip install {package}` first. Without it the cell stops with a `ModuleNotFoundError`,"
         " and the cells after it run all the same.",
@@ -67,6 +68,7 @@ TEXT = {
         "并附有页面上显示的输出。请从上到下依次运行各单元格。它只需要 Python 3.11 或更新版本，"
         "以及带绘图附加依赖的 `nn`，一条命令即可安装：",
         "collapsed": "**{title}**：下面的单元格已折叠，点击即可展开。",
+        "explained": "{title}：说明",
         "needs": "下一个单元格还需要 {module}，而 `nn` 不会安装它：请先运行"
         " `pip install {package}`。没有它，这个单元格会以 `ModuleNotFoundError` 停下，"
         "但后面的单元格照样可以运行。",
@@ -227,9 +229,27 @@ def _cells(parts, page: Page) -> Iterator[str | Code]:
                         c.hidden = True
                         yield c
                     elif isinstance(c, str):
-                        yield _details(title, c)
+                        yield _details(TEXT[page.language]["explained"].format(title=title), c)
                     else:
                         yield c
+
+
+def _sections(text: str) -> list[str]:
+    """Markdown split before each heading outside fences: one cell per section, as Jupyter's
+    table of contents and cell navigation expect."""
+    pieces = re.split(r"(^ *```.*?^ *```[ \t]*$)", text, flags=re.S | re.M)
+    sections, current = [], ""
+    for k, piece in enumerate(pieces):
+        if k % 2:  # a fenced block: never split inside
+            current += piece
+            continue
+        for line in piece.splitlines(keepends=True):
+            if re.match(r"#{1,6} ", line) and current.strip():
+                sections.append(current)
+                current = ""
+            current += line
+    sections.append(current)
+    return [s.strip("\n") for s in sections if s.strip()]
 
 
 def _details(summary: str, text: str) -> str:
@@ -326,7 +346,7 @@ def notebook(page: Page) -> nbformat.NotebookNode:
                 raise ValueError(f"{page.src_uri}: an expected output follows no code block")
             code[-1].outputs = [nbformat.v4.new_output("stream", name="stdout", text=part[1])]
         else:
-            cells.append(_markdown_cell(part, page))
+            cells += [_markdown_cell(section, page) for section in _sections(part)]
     if not cells or not cells[0].source.startswith("# "):
         raise ValueError(f"{page.src_uri}: a page starts with its '# ' title")
     title, _, rest = cells[0].source.partition("\n")
