@@ -213,20 +213,29 @@ def test_chinese_sentences_are_not_broken_across_lines(path):
         )
 
 
-TEST_REFERENCE = re.compile(r"(tests/[\w/]+\.py)(?:::(\w+))?")
+TEST_FILE = re.compile(r"tests/[\w/]+\.py")
+TEST_NAME = re.compile(r"`(test_\w+)`")  # "`test_x` in `tests/test_y.py`"
 
 
 @pytest.mark.parametrize("path", english_pages() + chinese_pages(), ids=lambda p: p.name)
 def test_the_tests_a_page_names_exist(path):
-    """Pages say which test guards each pitfall; a renamed test must not leave a dead name."""
-    for m in TEST_REFERENCE.finditer(path.read_text(encoding="utf-8")):
-        file, name = ROOT / m[1], m[2]
-        assert file.is_file(), f"{path.name} names {m[0]}, but {m[1]} does not exist"
-        if name:
-            source = file.read_text(encoding="utf-8")
-            assert re.search(rf"^def {name}\(", source, re.M), (
-                f"{path.name} names {m[0]}, but {m[1]} has no test {name}"
-            )
+    """Pages say which test guards each pitfall; a renamed test must not leave a dead name.
+
+    A page names a test as "`test_x` in `tests/test_y.py`" ("`tests/test_y.py` 中的 `test_x`"):
+    every file it names exists, and every test it names is defined in one of them.
+    """
+    text = path.read_text(encoding="utf-8")
+    files = sorted(set(TEST_FILE.findall(text)))
+    for file in files:
+        assert (ROOT / file).is_file(), f"{path.name} names {file}, which does not exist"
+    sources = "\n".join((ROOT / f).read_text(encoding="utf-8") for f in files)
+    # Tests are named in the collapsed block that ends the page (tests/test_pages.py), where
+    # `test_data` is not a Trainer argument.
+    block = re.split(r'^\?\?\? note "(?:How this page is tested|本页如何测试)"$', text, flags=re.M)
+    for name in TEST_NAME.findall(block[-1] if len(block) > 1 else ""):
+        assert re.search(rf"^def {name}\(", sources, re.M), (
+            f"{path.name} names the test {name}, which none of {files} defines"
+        )
 
 
 # ---------------------------------------------------------------------------
