@@ -38,12 +38,18 @@ _original_item = codeblocks.TestBlock
 
 
 @functools.cache
-def snippet_options(config_file: Path = MKDOCS_YML) -> dict:
-    """The pymdownx.snippets options in mkdocs.yml, with `!relative $config_dir` resolved."""
-    # MkDocs' own YAML loader: it knows !ENV and, given the config file, !relative.
+def site_config(config_file: Path = MKDOCS_YML) -> dict:
+    """mkdocs.yml as MkDocs reads it: its own YAML loader knows !ENV and, given the config
+    file, `!relative`. (Not `mkdocs.config.load_config`, which loads every plugin.)"""
     stand_in = SimpleNamespace(config_file_path=str(config_file))
     with config_file.open(encoding="utf-8") as f:
-        config = yaml_load(f, get_yaml_loader(config=stand_in))
+        return yaml_load(f, get_yaml_loader(config=stand_in))
+
+
+@functools.cache
+def snippet_options(config_file: Path = MKDOCS_YML) -> dict:
+    """The pymdownx.snippets options in mkdocs.yml, with `!relative $config_dir` resolved."""
+    config = site_config(config_file)
     for ext in config.get("markdown_extensions", []):
         if isinstance(ext, dict) and SNIPPETS in ext:
             options = dict(ext[SNIPPETS] or {})

@@ -8,15 +8,11 @@ the built site serves exactly these.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
-from mkdocs.utils.yaml import get_yaml_loader, yaml_load
-
-from tests.codeblocks_snippets import MKDOCS_YML, ROOT, snippet_options
+from tests.codeblocks_snippets import ROOT, site_config, snippet_options
 
 DOCS = ROOT / "docs"
 
@@ -31,13 +27,6 @@ def _load_hook():
 
 
 hook = _load_hook()
-
-
-@functools.cache
-def site_config() -> dict:
-    stand_in = SimpleNamespace(config_file_path=str(MKDOCS_YML))
-    with MKDOCS_YML.open(encoding="utf-8") as f:
-        return yaml_load(f, get_yaml_loader(config=stand_in))
 
 
 def _i18n_languages() -> list[dict]:

@@ -22,6 +22,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from tests.codeblocks_snippets import site_config
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
@@ -332,16 +334,6 @@ def test_every_page_links_to_the_repository_without_calling_github(site):
         assert 'data-md-component="source"' not in html, f"{rel} has the GitHub API widget"
 
 
-def mkdocs_config() -> dict:
-    from types import SimpleNamespace
-
-    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
-
-    path = ROOT / "mkdocs.yml"
-    with path.open(encoding="utf-8") as f:
-        return yaml_load(f, get_yaml_loader(config=SimpleNamespace(config_file_path=str(path))))
-
-
 def nav_pages(nav) -> list[tuple[str, str]]:
     """(title, file) of every page in the nav, sections flattened."""
     pages = []
@@ -360,7 +352,7 @@ GLOSS = re.compile(
 def test_each_page_has_one_name_in_nav_home_and_heading(language):
     """The nav, the home page's link and the page's heading call a page by one name (the
     heading may add a subtitle after it)."""
-    config = mkdocs_config()
+    config = site_config()
     i18n = next(p["i18n"] for p in config["plugins"] if isinstance(p, dict) and "i18n" in p)
     translations = next(
         lang.get("nav_translations", {}) for lang in i18n["languages"] if lang["locale"] == language

@@ -14,7 +14,6 @@ part runs in the background, beside the other tests: see tests/wheel_jobs.py.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.codeblocks_snippets import expand_snippets
-from tests.wheel_jobs import DIST_NAME, JOBS, ROOT, run
+from tests.wheel_jobs import DIST_NAME, JOBS, ROOT, outside_env, run
 
 # The first tutorial. (The doctest of nn.datasets loads the MNIST subset from the wheel.)
 PAGE = ROOT / "docs" / "tutorials" / "computational-graphs.md"
@@ -63,16 +62,9 @@ def wheel_python(dist, say) -> Path:
     return python
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment for a Python that must not see the checkout."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PYTHONSAFEPATH"] = "1"  # no current folder or script folder on sys.path
-    return env
-
-
 def _installed(python: Path, code: str, cwd: Path):
     """What `code` prints as JSON, run by `python` from `cwd`, outside the checkout."""
-    return json.loads(run(python, "-c", code, cwd=cwd, env=_clean_env()).stdout)
+    return json.loads(run(python, "-c", code, cwd=cwd, env=outside_env()).stdout)
 
 
 def test_twine_accepts_the_sdist_and_the_wheel(dist):
@@ -129,7 +121,7 @@ def test_doctests_and_a_tutorial_page_run_against_the_wheel(wheel_python, tmp_pa
     work, plugins = tmp_path / "work", tmp_path / "plugins"
     work.mkdir()
     plugins.mkdir()
-    env = {**_clean_env(), "PYTHONPATH": str(plugins)}
+    env = {**outside_env(), "PYTHONPATH": str(plugins)}
     where = run(wheel_python, "-c", "import nn; print(nn.__file__)", cwd=work, env=env).stdout
     assert Path(where.strip()).is_relative_to(wheel_python.parent.parent), where
     # The doctests' namespace plugin, and the page as the site shows it (snippets expanded).

@@ -235,7 +235,7 @@ def run_notebooks(
         ),
         encoding="utf-8",
     )
-    env = _outside_env(folder)
+    env = outside_env(folder)
     env["NN_NOTEBOOK_KERNELS"] = str(kernels)
     run(python, ROOT / "tests" / "notebook_runner.py", jobs, results, cwd=folder, env=env)
     by_path = json.loads(results.read_text(encoding="utf-8"))
@@ -266,12 +266,17 @@ def figure_probe(page: str) -> dict | None:
     return {"names": names, "expression": expression}
 
 
-def _outside_env(home: Path) -> dict[str, str]:
-    """The environment for a Python (and its kernels) that must see neither the checkout nor
-    the user's Jupyter and IPython settings and kernels; one BLAS thread each, since other jobs
-    and the suite share the cores (threads waiting on a busy core cost more than they win)."""
+def outside_env(home: Path | None = None) -> dict[str, str]:
+    """The environment for a Python that must not see the checkout.
+
+    With `home`, also for its Jupyter kernels: none of the user's Jupyter and IPython settings
+    and kernels (they live under `home` instead), and one BLAS thread each, since other jobs
+    and the suite share the cores (threads waiting on a busy core cost more than they win).
+    """
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PYTHONSAFEPATH"] = "1"  # no current folder or script folder on sys.path
+    if home is None:
+        return env
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         env[var] = str(home / var.lower())
     env["JUPYTER_PLATFORM_DIRS"] = "1"  # jupyter_core's future default, without its warning

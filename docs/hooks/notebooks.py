@@ -88,6 +88,7 @@ HEADING_ID = re.compile(r"^(?P<heading>#{1,6} .*?) *\{ *#(?P<id>[\w-]+) *\}\s*$"
 CODE_OR_MATH = re.compile(
     r"(?P<code>`+)(?P<span>.*?)(?P=code)|\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]", re.S
 )
+FENCED = re.compile(r"(^ *```.*?^ *```[ \t]*$)", re.S | re.M)  # a fenced block, whole
 LINK = re.compile(r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
 
 
@@ -237,7 +238,7 @@ def _cells(parts, page: Page) -> Iterator[str | Code]:
 def _sections(text: str) -> list[str]:
     """Markdown split before each heading outside fences: one cell per section, as Jupyter's
     table of contents and cell navigation expect."""
-    pieces = re.split(r"(^ *```.*?^ *```[ \t]*$)", text, flags=re.S | re.M)
+    pieces = FENCED.split(text)
     sections, current = [], ""
     for k, piece in enumerate(pieces):
         if k % 2:  # a fenced block: never split inside
@@ -274,7 +275,7 @@ def _math(text: str) -> str:
 
 def _outside_fences(text: str, convert) -> str:
     """`convert` applied to the text between fenced blocks only."""
-    pieces = re.split(r"(^ *```.*?^ *```[ \t]*$)", text, flags=re.S | re.M)
+    pieces = FENCED.split(text)
     return "".join(p if k % 2 else convert(p) for k, p in enumerate(pieces))
 
 
