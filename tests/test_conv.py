@@ -20,8 +20,8 @@ from nn import (
     load_checkpoint,
     save_checkpoint,
 )
-from tests.bench_conv import BookPooling, book_col2im, book_im2col
 from tests.helpers import check_layer
+from tests.reference import BookPooling, book_col2im, book_im2col
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.site.config import ROOT
+
 TUTORIALS = ROOT / "docs" / "tutorials"
 ENGLISH = sorted(p for p in TUTORIALS.glob("*.md") if not p.name.endswith(".zh.md"))
 HOME = [ROOT / "docs" / "index.zh.md", ROOT / "docs" / "getting-started.zh.md"]
@@ -92,7 +93,7 @@ def test_no_variant_of_a_recurring_wording(page):
     text = FENCE.sub("", page.read_text(encoding="utf-8"))
     for pattern in BANNED[lang]:
         m = re.search(pattern, text, re.M)
-        assert m is None, f"{page.name}: {m[0]!r}; see tests/test_pages.py for the wording"
+        assert m is None, f"{page.name}: {m[0]!r}; see tools/tests/test_pages.py for the wording"
 
 
 @pytest.mark.parametrize("page", ENGLISH + [twin(p) for p in ENGLISH], **ids)

@@ -1,10 +1,10 @@
 """The tutorials' computational-graph diagrams, drawn from numbers that `nn` computes.
 
-    python -m tests.diagrams    # rewrite docs/diagrams/*.mmd and *.zh.mmd from nn
+    python -m tools.generate.diagrams    # rewrite docs/diagrams/*.mmd and *.zh.mmd from nn
 
 English pages include `--8<-- "docs/diagrams/NAME.mmd"` inside a mermaid fence, Chinese pages
 its twin `NAME.zh.mmd`, which has the same numbers and Chinese words where a label is a word
-(code names such as `Affine1` or `ReLU` stay). `tests/test_diagrams.py` fails when a committed
+(code names such as `Affine1` or `ReLU` stay). `tools/tests/test_diagrams.py` fails when a committed
 file differs from what `nn` computes now. Each edge label reads `forward value ← gradient`:
 the value flows with the arrow, the gradient against it.
 
@@ -15,8 +15,6 @@ are outlined in orange and otherwise keep the palette's colours, light or dark.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -30,8 +28,9 @@ from nn import (
     SoftmaxWithLoss,
     TwoLayerNet,
 )
+from tools.site.config import ROOT
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "diagrams"
+OUT = ROOT / "docs" / "diagrams"
 LANGUAGES = ("en", "zh")
 
 # Mermaid configuration at the top of every diagram: natural size, never scaled to the column.

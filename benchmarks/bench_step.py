@@ -1,6 +1,6 @@
 """Benchmark: one float32 training step against its matrix products alone, in the same run.
 
-    python tests/bench_step.py [--repeats 50]
+    python -m benchmarks.bench_step [--repeats 50]
 
 For each network it times, interleaved so machine noise hits all three alike,
   step:     forward, backward (backprop) and an SGD update through `nn`;

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from mkdocs.plugins import event_priority
 
+from tools.site.config import building
+
 _english: bytes | None = None
 
 
@@ -18,8 +20,8 @@ _english: bytes | None = None
 def on_env(env, config, files):
     global _english
     path = Path(config.site_dir) / "objects.inv"
-    i18n = config.plugins.get("i18n")
-    default = i18n is None or i18n.is_default_language_build
+    language, default_language = building(config)
+    default = language == default_language
     if default and path.exists():
         _english = path.read_bytes()
     elif not default and _english is not None:

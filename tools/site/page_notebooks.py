@@ -1,39 +1,19 @@
 """The pages' notebooks as the site build makes them, without building the site.
 
-docs/hooks/notebooks.py makes the notebooks during `mkdocs build`. The tests need the same
+tools/site/notebooks.py makes the notebooks during `mkdocs build`. The tests need the same
 notebooks without a build: `notebook_for(path)` gives the notebook of one page (English
-`x.md` or Chinese `x.zh.md`) from the settings in mkdocs.yml, and tests/test_site.py checks that
-the built site serves exactly these.
+`x.md` or Chinese `x.zh.md`) from the settings in mkdocs.yml, and tools/tests/test_site.py
+checks that the built site serves exactly these.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-from tests.codeblocks_snippets import ROOT, site_config, snippet_options
+import nbformat
 
-DOCS = ROOT / "docs"
-
-
-def _load_hook():
-    path = DOCS / "hooks" / "notebooks.py"
-    spec = importlib.util.spec_from_file_location("nn_notebooks_hook", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-hook = _load_hook()
-
-
-def _i18n_languages() -> list[dict]:
-    for plugin in site_config()["plugins"]:
-        if isinstance(plugin, dict) and "i18n" in plugin:
-            return plugin["i18n"]["languages"]
-    raise LookupError("mkdocs.yml configures no i18n plugin")
+from tools.site import notebooks as hook
+from tools.site.config import DOCS, i18n_languages, site_config, snippet_options
 
 
 def language_of(path: Path) -> str:
@@ -48,10 +28,10 @@ def pages_with_code(language: str = "en") -> list[Path]:
 
 
 def page_for(path: Path) -> hook.Page:
-    """docs/hooks/notebooks.py's view of one page, as `mkdocs build` gives it."""
+    """tools/site/notebooks.py's view of one page, as `mkdocs build` gives it."""
     config = site_config()
     language = language_of(path)
-    languages = {lang["locale"]: lang for lang in _i18n_languages()}
+    languages = {lang["locale"]: lang for lang in i18n_languages()}
     default = next(locale for locale, lang in languages.items() if lang.get("default"))
     src_uri = path.relative_to(DOCS).as_posix().replace(".zh.md", ".md")
     return hook.Page(
@@ -66,7 +46,7 @@ def page_for(path: Path) -> hook.Page:
     )
 
 
-def notebook_for(path: Path):
+def notebook_for(path: Path) -> nbformat.NotebookNode:
     return hook.notebook(page_for(path))
 
 

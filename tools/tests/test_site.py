@@ -22,9 +22,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.codeblocks_snippets import site_config
+from tools.site.config import ROOT, site_config
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -132,7 +131,7 @@ def test_translation_has_the_same_code_and_structure(path):
     if not zh.exists():
         pytest.skip("missing translation: reported by test_every_page_exists_in_both_languages")
     en_page, zh_page = read_page(path), read_page(zh)
-    # A Chinese page draws the Chinese twin of a diagram (tests/diagrams.py): same numbers.
+    # A Chinese page draws the Chinese twin of a diagram (tools/generate/diagrams.py): same numbers.
     zh_page.fences = [
         (info, body.replace(".zh.mmd", ".mmd") if info == "mermaid" else body)
         for info, body in zh_page.fences
@@ -215,7 +214,7 @@ def test_chinese_sentences_are_not_broken_across_lines(path):
         )
 
 
-TEST_FILE = re.compile(r"tests/[\w/]+\.py")
+TEST_FILE = re.compile(r"(?<![\w/])(?:tools/)?tests/[\w/]+\.py")
 TEST_NAME = re.compile(r"`(test_\w+)`")  # "`test_x` in `tests/test_y.py`"
 
 
@@ -231,7 +230,7 @@ def test_the_tests_a_page_names_exist(path):
     for file in files:
         assert (ROOT / file).is_file(), f"{path.name} names {file}, which does not exist"
     sources = "\n".join((ROOT / f).read_text(encoding="utf-8") for f in files)
-    # Tests are named in the collapsed block that ends the page (tests/test_pages.py), where
+    # Tests are named in the collapsed block that ends the page (tools/tests/test_pages.py), where
     # `test_data` is not a Trainer argument.
     block = re.split(r'^\?\?\? note "(?:How this page is tested|本页如何测试)"$', text, flags=re.M)
     for name in TEST_NAME.findall(block[-1] if len(block) > 1 else ""):
@@ -245,14 +244,13 @@ def test_the_tests_a_page_names_exist(path):
 
 
 @pytest.fixture(scope="session")
-def webroot(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("webroot")
-
-
-@pytest.fixture(scope="session")
-def site(webroot) -> Path:
-    """`mkdocs build --strict` into webroot/<site_url path>, once per test session."""
-    out = webroot / MOUNT.strip("/")
+def site(tmp_path_factory) -> Path:
+    """The built site: `nox -s build`'s (NN_BUILT_SITE), or `mkdocs build --strict` into a
+    folder of its own, once per test session. Either way it sits at webroot/<site_url path>."""
+    built = os.environ.get("NN_BUILT_SITE")
+    if built:
+        return Path(built)
+    out = tmp_path_factory.mktemp("webroot") / MOUNT.strip("/")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
@@ -266,6 +264,15 @@ def site(webroot) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def webroot(site) -> Path:
+    """The folder a web server serves, so that the site is under the site_url path."""
+    root = site
+    for _ in MOUNT.strip("/").split("/"):
+        root = root.parent
+    return root
+
+
 def test_strict_build_makes_both_languages(site):
     for page in ("", "getting-started/", "api/"):
         assert (site / page / "index.html").is_file(), f"no English page /{page}"
@@ -276,7 +283,7 @@ def test_strict_build_makes_both_languages(site):
 
 
 def test_the_root_inventory_points_at_english_pages(site):
-    # docs/hooks/inventory.py: the Chinese build must not overwrite the English objects.inv.
+    # tools/site/inventory.py: the Chinese build must not overwrite the English objects.inv.
     data = (site / "objects.inv").read_bytes()
     header = data.split(b"\n", 4)
     entries = zlib.decompress(header[4]).decode("utf-8").splitlines()
@@ -292,16 +299,20 @@ def test_api_examples_render_as_code(site):
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_every_page_with_code_links_its_notebook_and_the_zip(site, language):
-    """docs/hooks/notebooks.py: the site serves each page's notebook, exactly the one that
-    tests/test_notebooks.py runs, linked under the page's title, and one zip per language."""
+    """tools/site/notebooks.py: the site serves each page's notebook, exactly the one that
+    tools/tests/test_notebooks.py runs, linked under the page's title, and one zip per language."""
     import zipfile
 
-    from tests.page_notebooks import notebook_name, notebook_text, pages_with_code
+    from tools.site.page_notebooks import notebook_name, notebook_text, pages_with_code
+    from tools.site.wheel import wheel_name
 
     root = site / "zh" if language == "zh" else site
     archive = root / f"nn-notebooks-{language}.zip"
     with zipfile.ZipFile(archive) as zf:
-        zipped = {Path(n).name: zf.read(n).decode("utf-8") for n in zf.namelist()}
+        zipped = {Path(n).name: zf.read(n) for n in zf.namelist()}
+    wheel = zipped.pop(wheel_name())  # the wheel the notebooks' first cell installs
+    assert wheel == (root / wheel_name()).read_bytes(), f"{archive.name} holds another wheel"
+    zipped = {name: data.decode("utf-8") for name, data in zipped.items()}
     pages = pages_with_code(language)
     assert len(pages) >= 17 and len(zipped) == len(pages), sorted(zipped)
     for page in pages:
@@ -710,7 +721,7 @@ MEASURE_DIAGRAMS = """() => {
   return labels;
 }"""
 
-# Inline math followed by punctuation whose mark starts the next line (docs/hooks/punctuation.py),
+# Inline math followed by punctuation whose mark starts the next line (tools/site/punctuation.py),
 # and display equations wider than the column, which the reader has to scroll to see.
 MEASURE_MATH = """() => {
   const broken = [];

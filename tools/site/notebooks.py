@@ -40,22 +40,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import markdown
 import nbformat
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-SNIPPETS = "pymdownx.snippets"
+from tools.site.config import SNIPPETS, building, expand_snippets, normalize_snippet_options
+from tools.site.wheel import build_wheel, wheel_name
+
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed timestamps: the same pages give the same zip
 PIP_NAMES = {"sklearn": "scikit-learn"}  # import name -> what pip installs
-INSTALL = 'pip install "nn-numpy-tutorial[train] @ git+https://github.com/nn-from-scratch/nn"'
+# The wheel this site serves next to the pages and in each zip (tools/site/wheel.py).
+INSTALL = f'pip install "{wheel_name()}[train]"'
 
 TEXT = {
     "en": {
         "links": "Download this page as a Jupyter notebook: {notebook} · all pages: {zip}",
         "intro": "This notebook is the page [{title}]({url}) of the site *{site}*, cell by cell,"
         " with the output the page shows. Run the cells from the top, in order. It needs only"
-        " Python 3.11 or newer and `nn` with its plotting extra, which one command installs:",
+        " Python 3.11 or newer and `nn` with its plotting extra. The zip of all notebooks holds"
+        " nn's wheel, `{wheel}`; for this notebook alone, download it from [Getting started]"
+        "({start}) into this notebook's folder. Then, in that folder, one command installs it:",
         "collapsed": "**{title}**: the cells below are collapsed; click one to show it.",
         "explained": "{title}: what it shows",
         "needs": "The next cell also needs {module}, which `nn` does not install: run"
@@ -66,7 +70,9 @@ TEXT = {
         "links": "下载本页的笔记本（Jupyter Notebook）：{notebook} · 全部页面：{zip}",
         "intro": "本笔记本就是网站《{site}》中的[{title}]({url})一页，逐个单元格对应，"
         "并附有页面上显示的输出。请从上到下依次运行各单元格。它只需要 Python 3.11 或更新版本，"
-        "以及带绘图附加依赖的 `nn`，一条命令即可安装：",
+        "以及带绘图附加依赖的 `nn`。全部笔记本的压缩包里已经附有 `nn` 的 wheel 文件 `{wheel}`；"
+        "若只下载了这一个笔记本，请从[快速上手]({start})一页下载它，放到本笔记本所在的文件夹。"
+        "然后在该文件夹中运行一条命令即可安装：",
         "collapsed": "**{title}**：下面的单元格已折叠，点击即可展开。",
         "explained": "{title}：说明",
         "needs": "下一个单元格还需要 {module}，而 `nn` 不会安装它：请先运行"
@@ -323,9 +329,7 @@ def _markdown_cell(text: str, page: Page) -> nbformat.NotebookNode:
 def notebook(page: Page) -> nbformat.NotebookNode:
     """The notebook of one page in its language."""
     text = page.text
-    if "8<-" in text:  # expand the snippet includes as the site does
-        md = markdown.Markdown(extensions=[SNIPPETS], extension_configs={SNIPPETS: page.snippets})
-        text = "\n".join(md.preprocessors["snippet"].run(text.split("\n")))
+    text = expand_snippets(text, page.snippets)  # the snippet includes, as the site does
     words = TEXT[page.language]
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
@@ -351,7 +355,13 @@ def notebook(page: Page) -> nbformat.NotebookNode:
     if not cells or not cells[0].source.startswith("# "):
         raise ValueError(f"{page.src_uri}: a page starts with its '# ' title")
     title, _, rest = cells[0].source.partition("\n")
-    intro = words["intro"].format(title=title[2:], url=page.url, site=page.site_name)
+    intro = words["intro"].format(
+        title=title[2:],
+        url=page.url,
+        site=page.site_name,
+        wheel=wheel_name(),
+        start=page.site_url_of("getting-started.md"),
+    )
     cells[0].source = f"{title}\n\n{intro}\n\n```console\n{INSTALL}\n```\n{rest}".rstrip("\n")
     for number, cell in enumerate(cells):  # ids from the position: the same page, the same file
         cell.id = f"cell-{number}"
@@ -367,27 +377,8 @@ def notebook_json(nb: nbformat.NotebookNode) -> str:
 # The MkDocs events.
 
 
-def _i18n(config):
-    return config.plugins.get("i18n")
-
-
-def _languages(config) -> tuple[str, str]:
-    """(the language being built, the default language)."""
-    i18n = _i18n(config)
-    if i18n is None:
-        return "en", "en"
-    return i18n.current_language, i18n.default_language
-
-
-def _snippet_options(config) -> dict:
-    options = dict(config.mdx_configs.get(SNIPPETS, {}))
-    base = options.get("base_path", ["."])
-    options["base_path"] = [str(b) for b in (base if isinstance(base, list) else [base])]
-    return options
-
-
 def page_for(file: File, config) -> Page:
-    language, default = _languages(config)
+    language, default = building(config)
     return Page(
         src_uri=getattr(file, "norm_src_uri", file.src_uri),
         text=Path(file.abs_src_path).read_text(encoding="utf-8"),
@@ -396,7 +387,7 @@ def page_for(file: File, config) -> Page:
         site_url=config.site_url or "/",
         site_name=config.site_name,
         docs_dir=Path(config.docs_dir),
-        snippets=_snippet_options(config),
+        snippets=normalize_snippet_options(config.mdx_configs.get(SNIPPETS, {})),
     )
 
 
@@ -420,7 +411,7 @@ def _generated(config, uri: str, content: str | bytes, language: str, default: s
 
 @event_priority(-150)  # after mkdocs-static-i18n (-100) has chosen this language's pages
 def on_files(files: Files, config) -> Files:
-    language, default = _languages(config)
+    language, default = building(config)
     archive = io.BytesIO()
     _with_code.clear()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -436,6 +427,11 @@ def on_files(files: Files, config) -> Files:
             info = zipfile.ZipInfo(name, ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, text)
+        # The wheel the install lines name: beside this language's pages and in its zip.
+        wheel = build_wheel()
+        info = zipfile.ZipInfo(f"nn-notebooks-{language}/{wheel.name}", ZIP_DATE)
+        zf.writestr(info, wheel.read_bytes())  # stored: a wheel is a zip already
+        files.append(_generated(config, wheel.name, wheel.read_bytes(), language, default))
     files.append(_generated(config, zip_name(language), archive.getvalue(), language, default))
     return files
 
@@ -444,7 +440,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     uri = getattr(page.file, "norm_src_uri", page.file.src_uri)
     if uri not in _with_code:
         return markdown
-    language, _ = _languages(config)
+    language, _ = building(config)
     title, sep, rest = markdown.partition("\n")
     depth = uri.count("/")
     notebook, archive = notebook_name(uri), zip_name(language)

@@ -13,58 +13,22 @@ English ones, character for character (tests/test_site.py checks it), so running
 would test the same code twice. Their blocks run in the Chinese notebooks instead, top to bottom
 in a fresh kernel, with every output compared (tests/test_notebooks.py).
 
-Loaded with `-p tests.codeblocks_snippets` (see addopts in pyproject.toml).
+Loaded with `-p tools.site.pytest_pages` (the `pages` session of noxfile.py).
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import subprocess
 import traceback
 from pathlib import Path
-from types import SimpleNamespace
 
-import markdown
 import pytest_codeblocks.plugin as codeblocks
-from mkdocs.utils.yaml import get_yaml_loader, yaml_load
 
-ROOT = Path(__file__).resolve().parent.parent
-MKDOCS_YML = ROOT / "mkdocs.yml"
-SNIPPETS = "pymdownx.snippets"
+from tools.site.config import ROOT, expand_snippets
 
 _original_extract = codeblocks.extract_from_file
 _original_item = codeblocks.TestBlock
-
-
-@functools.cache
-def site_config(config_file: Path = MKDOCS_YML) -> dict:
-    """mkdocs.yml as MkDocs reads it: its own YAML loader knows !ENV and, given the config
-    file, `!relative`. (Not `mkdocs.config.load_config`, which loads every plugin.)"""
-    stand_in = SimpleNamespace(config_file_path=str(config_file))
-    with config_file.open(encoding="utf-8") as f:
-        return yaml_load(f, get_yaml_loader(config=stand_in))
-
-
-@functools.cache
-def snippet_options(config_file: Path = MKDOCS_YML) -> dict:
-    """The pymdownx.snippets options in mkdocs.yml, with `!relative $config_dir` resolved."""
-    config = site_config(config_file)
-    for ext in config.get("markdown_extensions", []):
-        if isinstance(ext, dict) and SNIPPETS in ext:
-            options = dict(ext[SNIPPETS] or {})
-            base = options.get("base_path", ["."])
-            options["base_path"] = [str(b) for b in (base if isinstance(base, list) else [base])]
-            return options
-    raise LookupError(f"{config_file} does not enable {SNIPPETS}")
-
-
-def expand_snippets(text: str) -> str:
-    """`text` with every snippet include expanded, as the site build expands it."""
-    if "8<-" not in text:  # every include and section marker contains it
-        return text
-    md = markdown.Markdown(extensions=[SNIPPETS], extension_configs={SNIPPETS: snippet_options()})
-    return "\n".join(md.preprocessors["snippet"].run(text.split("\n")))
 
 
 def extract_from_file(path, *args, **kwargs):

@@ -1,8 +1,8 @@
 """The figures of the "Training well" pages (the book's chapter 6), in each language of the site.
 
 Each function draws one figure from the variable its page's code computes, with its titles,
-axes and legends in `language`; `tests/figures.py` runs the page and saves `NAME.png` (English)
-and `NAME.zh.png` (Chinese). Chinese text needs a CJK font (Debian: `fonts-noto-cjk`).
+axes and legends in `language`; `tools/generate/figures.py` runs the page and saves `NAME.png`
+(English) and `NAME.zh.png` (Chinese). Chinese text needs a CJK font (Debian: `fonts-noto-cjk`).
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ from pathlib import Path
 from mkdocs.plugins import event_priority
 from pylatexenc.latex2text import LatexNodes2Text
 
+from tools.site.config import building
+
 CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 HEAD_ALTERNATE = re.compile(r'[ \t]*<link rel="alternate" href="[^"]*" hreflang="[^"]*">\n?')
 MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
@@ -38,25 +40,10 @@ MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
 _to_text = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
 
 
-def _i18n(config):
-    return config.plugins.get("i18n")
-
-
-def _language(config) -> str | None:
-    """The language being built, or None without mkdocs-static-i18n."""
-    i18n = _i18n(config)
-    return None if i18n is None else i18n.current_language
-
-
-def _default_language(config) -> str | None:
-    i18n = _i18n(config)
-    return None if i18n is None else i18n.default_language
-
-
 def on_post_page(output: str, page, config) -> str:
     output = HEAD_ALTERNATE.sub("", output)
-    language = _language(config)
-    if language is None or language == _default_language(config):
+    language, default = building(config)
+    if language == default:
         return output
 
     def rebase(m: re.Match) -> str:
@@ -82,7 +69,7 @@ def math_as_text(text: str) -> str:
 
 @event_priority(-200)  # after mkdocs-static-i18n (-100) has written the merged index
 def on_post_build(config) -> None:
-    i18n = _i18n(config)
+    i18n = config.plugins.get("i18n")
     if i18n is None or i18n.building:
         return  # a later language's own build, inside i18n's: the merged index comes at the end
     default = i18n.default_language

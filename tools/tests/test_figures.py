@@ -1,7 +1,8 @@
-"""Every figure shows what its page computes now, in both languages (python -m tests.figures).
+"""Every figure shows what its page computes now, in both languages (redraw: nox -s figures).
 
-Each committed PNG carries the digest of the data it plots (tests/figures.py). Here each page's
-code runs once, in its notebook (tests/test_notebooks.py), its figures are built from that run,
+Each committed PNG carries the digest of the data it plots (tools/generate/figures.py). Here
+each page's code runs once, in its notebook (`nox -s notebooks`), its figures are built from that
+run,
 and their digests are compared with the ones in the PNGs: a page whose training changed fails
 until its figures are drawn again. Pixels are not compared, so fonts and matplotlib versions do
 not matter.
@@ -14,7 +15,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.figures import (
+from tools.generate.figures import (
     DIGEST_KEY,
     FIGURES,
     LANGUAGES,
@@ -25,29 +26,28 @@ from tests.figures import (
     filename_in,
     page_digests,
 )
-from tests.wheel_jobs import JOBS
 
 CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def recorded(path) -> dict[str, str]:
-    assert path.is_file(), f"{path} is missing: run python -m tests.figures"
+    assert path.is_file(), f"{path} is missing: run nox -s figures"
     with Image.open(path) as image:
         assert image.format == "PNG", f"{path} is not a PNG file"
         info = dict(image.text)
-    assert DIGEST_KEY in info, f"{path} records no data digest: run python -m tests.figures"
+    assert DIGEST_KEY in info, f"{path} records no data digest: run nox -s figures"
     return info
 
 
 @pytest.fixture(scope="module")
-def figure_digests() -> dict[str, str]:
+def figure_digests(notebook_runs) -> dict[str, str]:
     """The data digest of every figure, taken from its page's notebook as the tests run it.
 
     The English notebooks run every block of their page in order, in a fresh kernel
-    (tests/test_notebooks.py); tests/wheel_jobs.py takes the digests there, once the cells
+    (`nox -s notebooks`, tools/notebook_runner.py), which takes the digests there, once the cells
     have defined what the figures plot, instead of running the pages a second time.
     """
-    runs = JOBS.result("notebooks")
+    runs = notebook_runs
     found = {}
     for page, filenames in figures_by_page().items():
         run = runs[page.removeprefix("docs/")]
@@ -70,7 +70,7 @@ def test_figure_plots_what_its_page_computes_in_both_languages(filename, figure_
         path = OUT / filename_in(filename, language)
         assert recorded(path)[DIGEST_KEY] == figure_digests[filename], (
             f"{path.name} plots other data than {FIGURES[filename][0]} computes now: "
-            "run python -m tests.figures"
+            "run nox -s figures"
         )
 
 

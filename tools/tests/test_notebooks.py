@@ -1,36 +1,36 @@
 """Every page with code is a Jupyter notebook in both languages, and every notebook runs.
 
-docs/hooks/notebooks.py makes the notebooks when the site is built; tests/page_notebooks.py makes
-the same ones without a build (tests/test_site.py checks that the site serves exactly these).
-Here each notebook is checked twice:
+tools/site/notebooks.py makes the notebooks when the site is built; tools/site/page_notebooks.py
+makes the same ones without a build (tools/tests/test_site.py checks that the site serves exactly
+these). Here each notebook is checked twice:
 
 - as a file: its code cells are the page's ```` ```python ```` blocks, in order, with the
   snippets expanded; the output stored with a cell is the page's checked output; its Markdown
   keeps nothing Jupyter cannot show (snippet lines, pytest markers, `\\(` math, links to `.md`
   files, figures that are not embedded);
-- as a learner runs it: all of them, in both languages, in a fresh Jupyter kernel each, in an
-  empty folder, in an environment holding only the wheel of `nn` with its `train` extra and
-  the kernel (tests/wheel_jobs.py runs them in the background, beside the other tests). Every
-  code cell must print exactly what the page shows, write nothing to stderr and raise nothing,
-  and the notebook must leave no file behind. This is also the reader's check of a page:
-  its blocks, run top to bottom in one session, print what the page says.
+- as a learner runs it: `nox -s notebooks` runs every notebook the built site serves, in both
+  languages, in a fresh Jupyter kernel each, in an empty folder, in an environment holding
+  only the wheel the site serves (with its `train` extra) and the kernel, and records what each
+  cell printed. Here every code cell must print exactly what the page shows, write nothing to
+  stderr and raise nothing, and the notebook must leave no file behind. This is also the
+  reader's check of a page: its blocks, run top to bottom in one session, print what it says.
 
 A cell that needs a module `nn` does not install (scikit-learn, for one comparison) is marked
 on its page with `<!--pytest-codeblocks:importorskip(sklearn)-->`: in the notebook it says so,
 and without the module it may stop with that `ModuleNotFoundError` only, the cells after it
-running on. The pytest-codeblocks run checks its output in `.venv`, where the module is.
+running on. The `pages` session checks its output, with scikit-learn installed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import nbformat
 import pytest
 
-from tests.codeblocks_snippets import extract_from_file
-from tests.page_notebooks import DOCS, hook, notebook_for, pages_with_code
-from tests.wheel_jobs import JOBS
+from tools.site.page_notebooks import DOCS, hook, notebook_for, notebook_text, pages_with_code
+from tools.site.pytest_pages import extract_from_file
 
 PAGES = pages_with_code("en") + pages_with_code("zh")
 IDS = [p.relative_to(DOCS).as_posix() for p in PAGES]
@@ -129,22 +129,12 @@ def test_solutions_stay_collapsed():
     assert len(folded) == 4, "three solutions' explanations and 'How this page is tested'"
 
 
-@pytest.fixture(scope="module")
-def notebook_runs(pytestconfig):
-    results = JOBS.result("notebooks")
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        for line in JOBS.log.lines:
-            if "notebooks" in line:
-                reporter.write_line(f"\n[test_notebooks] {line}")
-    return results
-
-
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
 def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_the_page_shows(page, notebook_runs):
     rel = page.relative_to(DOCS).as_posix()
     result = notebook_runs[rel]
+    digest = hashlib.sha256(notebook_text(page).encode()).hexdigest()
+    assert result["sha256"] == digest, f"{rel}: the notebook changed since it ran: nox -s site"
     assert result["stopped"] is None, f"{rel}: the notebook stopped:\n{result['stopped']}"
     nb = notebook_for(page)
     code = [c for c in nb.cells if c.cell_type == "code"]

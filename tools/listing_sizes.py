@@ -1,6 +1,6 @@
 """Print, for each listing the pages include from `nn`, its non-blank lines next to the book's.
 
-    python -m tests.listing_sizes
+    python -m tools.listing_sizes
 
 A listing is a snippet section (`--8<-- "nn/layers.py:relu"`) that a page includes. The book's
 counts are the non-blank lines of the same class or function in "Deep Learning from Scratch"

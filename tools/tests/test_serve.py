@@ -1,4 +1,5 @@
-"""`python3 .ci/dev.py serve`: the address it prints answers, and stopping it frees the port."""
+"""tools/serve.py (`python3 .ci/dev.py serve`): the address it prints answers, and stopping it frees
+the port."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVING = "Serving the site on "
 
 
@@ -45,13 +46,13 @@ def _port_is_free(port: int) -> bool:
 
 
 class Serve:
-    """`dev.py serve` on `port`, in a process group of its own, as a terminal would start it."""
+    """tools/serve.py on `port`, in a process group of its own, as a terminal would start it."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         env = {**os.environ, "NN_SERVE_PORT": str(port)}
         self.proc = subprocess.Popen(
-            [sys.executable, ".ci/dev.py", "serve"],
+            [sys.executable, "tools/serve.py"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -93,7 +94,7 @@ def test_serve_prints_an_address_that_answers_and_frees_the_port_when_stopped():
     # Ctrl-C reaches the terminal's foreground group (SIGINT); `kill PID` sends SIGTERM.
     stops = {
         "SIGINT to the group": lambda p: os.killpg(p.pid, signal.SIGINT),
-        "SIGTERM to dev.py": lambda p: p.send_signal(signal.SIGTERM),
+        "SIGTERM to serve.py": lambda p: p.send_signal(signal.SIGTERM),
     }
     serves = {how: Serve(_free_port()) for how in stops}
     try:

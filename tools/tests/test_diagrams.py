@@ -1,10 +1,10 @@
-"""Every diagram on the site is what `nn` computes now (regenerate: python -m tests.diagrams)."""
+"""Every diagram on the site is what `nn` computes now (regenerate: nox -s diagrams)."""
 
 import re
 
 import pytest
 
-from tests.diagrams import DIAGRAMS, LANGUAGES, OUT, ZH, filename, render
+from tools.generate.diagrams import DIAGRAMS, LANGUAGES, OUT, ZH, filename, render
 
 INCLUDE = re.compile(r'--8<-- "docs/diagrams/([^"]+)"')
 
@@ -13,9 +13,9 @@ INCLUDE = re.compile(r'--8<-- "docs/diagrams/([^"]+)"')
 @pytest.mark.parametrize("name", sorted(DIAGRAMS))
 def test_diagram_is_up_to_date(name, lang):
     path = OUT / filename(name, lang)
-    assert path.exists(), f"{path} is missing: run python -m tests.diagrams"
+    assert path.exists(), f"{path} is missing: run python -m tools.generate.diagrams"
     assert path.read_text(encoding="utf-8") == render(name, lang), (
-        f"{path} differs from what nn computes: run python -m tests.diagrams"
+        f"{path} differs from what nn computes: run python -m tools.generate.diagrams"
     )
 
 

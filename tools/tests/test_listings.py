@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 import nn
-from tests import listing_sizes
-from tests.codeblocks_snippets import ROOT, extract_from_file
+from tools import listing_sizes
+from tools.site.pytest_pages import ROOT, extract_from_file
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 

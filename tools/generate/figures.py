@@ -1,6 +1,6 @@
 """The site's figures, drawn from what the pages' own code computes, in both languages.
 
-    python -m tests.figures    # rewrite docs/assets/figures/*.png and *.zh.png
+    python -m tools.generate.figures    # rewrite docs/assets/figures/*.png and *.zh.png
 
 For each page, its ```python blocks run once, in order, in one namespace, the way the tests
 run them (snippet includes expanded, `<!--pytest-codeblocks:cont-->` blocks joined to the
@@ -12,7 +12,7 @@ mkdocs-static-i18n gives the Chinese build only files with its suffix, so a Chin
 
 Each PNG records a digest of the data it plots (`data_digest`: every line, scatter, contour
 and image, rounded to 5 significant digits so that the last bits of floating point do not
-matter) and the texts drawn on it, in its metadata. `tests/test_figures.py` runs the pages
+matter) and the texts drawn on it, in its metadata. `tools/tests/test_figures.py` runs the pages
 once more, computes the digests afresh and fails when a committed figure plots anything else.
 """
 
@@ -35,11 +35,11 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from nn.plot import plot_history
-from tests.figures_training import LOCALIZED
+from tools.generate.figures_training import LOCALIZED
+from tools.site.config import ROOT
 
 # Not from tests.codeblocks_snippets, which needs the docs toolchain: digests_in() runs in the
-# notebooks' kernels, whose environment has only nn and matplotlib (tests/notebook_runner.py).
-ROOT = Path(__file__).resolve().parent.parent
+# notebooks' kernels, whose environment has only nn and matplotlib (tools/notebook_runner.py).
 OUT = ROOT / "docs" / "assets" / "figures"
 LANGUAGES = ("en", "zh")
 DIGEST_KEY = "nn:data-sha256"  # PNG text chunks written with every figure
@@ -175,7 +175,7 @@ for _filename, (_page, _name, _draw) in LOCALIZED.items():
 
 def run_page_until(page: Path, names: set[str]) -> dict[str, Any]:
     """Run the page's python blocks in order until all `names` are defined; return them."""
-    from tests.codeblocks_snippets import extract_from_file
+    from tools.site.pytest_pages import extract_from_file
 
     namespace: dict[str, Any] = {"__name__": "page"}
     for block in extract_from_file(page):
@@ -215,7 +215,7 @@ def names_for(page: str) -> list[str]:
 def digests_in(namespace: dict[str, Any], page: str) -> str:
     """The data digest of each figure of `page`, drawn from `namespace`, as JSON.
 
-    tests/notebook_runner.py calls this in the kernel of the page's notebook, once the cells
+    tools/notebook_runner.py calls this in the kernel of the page's notebook, once the cells
     have defined the names the figures need: the same values run_page_until() stops at.
     """
     import json

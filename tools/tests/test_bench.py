@@ -4,14 +4,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_step_runs_and_prints_its_ratios():
     # No time is asserted (machines are shared and noisy); the script itself checks that the
     # floor's first update equals nn's before it times anything.
     out = subprocess.run(
-        [sys.executable, "tests/bench_step.py", "--repeats", "2"],
+        [sys.executable, "-m", "benchmarks.bench_step", "--repeats", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -24,7 +24,7 @@ def test_bench_conv_runs_and_prints_its_ratios():
     # No time is asserted; the script checks that the book-style reference makes the same
     # update as nn's SimpleConvNet before it times anything.
     out = subprocess.run(
-        [sys.executable, "tests/bench_conv.py", "--repeats", "1"],
+        [sys.executable, "-m", "benchmarks.bench_conv", "--repeats", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,

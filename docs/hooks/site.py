@@ -1,0 +1,30 @@
+"""MkDocs hooks of this site (mkdocs.yml: hooks): thin entry points into tools/site/.
+
+- inventory: the English API inventory stays at the site root;
+- languages: search per language, Chinese search results under /zh/, no sitemap.xml 404s;
+- notebooks: every page with code as a Jupyter notebook, a zip per language, and the wheel of
+  nn that the install lines on the pages point at;
+- punctuation: no line starts with 「，」 after inline math.
+"""
+
+import sys
+from pathlib import Path
+
+# MkDocs loads this file by its path: make the checkout importable (`tools.site`).
+ROOT = str(Path(__file__).resolve().parents[2])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tools.site.inventory import on_env  # noqa: E402
+from tools.site.languages import on_post_build, on_post_page  # noqa: E402
+from tools.site.notebooks import on_files, on_page_markdown  # noqa: E402
+from tools.site.punctuation import on_page_content  # noqa: E402
+
+__all__ = [
+    "on_env",
+    "on_files",
+    "on_page_content",
+    "on_page_markdown",
+    "on_post_build",
+    "on_post_page",
+]

@@ -1,0 +1,171 @@
+"""Every way this project is run: one session each, in an environment of its own (.nox/).
+
+    python3 .ci/dev.py test          # all of them but serve, figures and diagrams
+    python3 .ci/dev.py serve         # the site with live reload
+    .venv/bin/nox -s tests -- tests/test_layers.py -q     # one session, pytest arguments after --
+    .venv/bin/nox -l                 # the list
+
+The environments are made with uv and kept; a session installs again only what changed in
+pyproject.toml. CONTRIBUTING.md says what each session checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"  # PEP 735 dependency groups
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["lint", "tests", "pages", "wheel", "notebooks", "site"]
+
+ROOT = Path(__file__).resolve().parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+DIST_NAME = PYPROJECT["project"]["name"]
+BUILD = ROOT / "build"
+MOUNT = "nn"  # the path of site_url in mkdocs.yml: GitHub Pages serves the site under /nn/
+SITE = BUILD / "webroot" / MOUNT  # `nox -s build` writes the site here, the tests read it
+NOTEBOOK_RUNS = BUILD / "notebook-runs.json"
+DIST = BUILD / "dist"
+# The site's tests; the wheel's run in `nox -s wheel`, with the wheel installed.
+SITE_TESTS = ["tools/tests", "--ignore=tools/tests/test_wheel.py"]
+QUIET = {"NO_MKDOCS_2_WARNING": "1"}  # Material's notice about MkDocs 2: mkdocs is pinned < 2
+
+
+def group(name: str) -> list[str]:
+    return nox.project.dependency_groups(PYPROJECT, name)
+
+
+def oldest_numpy() -> str:
+    """1.26 from `numpy>=1.26`: the lower bound pyproject.toml states, pinned."""
+    (spec,) = [d for d in PYPROJECT["project"]["dependencies"] if d.startswith("numpy")]
+    return spec.split(">=")[1].split(",")[0].strip() + ".0"
+
+
+def site_wheel() -> Path:
+    """The wheel the built site serves (tools/site/wheel.py)."""
+    project = PYPROJECT["project"]
+    name = f"{project['name'].replace('-', '_')}-{project['version']}-py3-none-any.whl"
+    wheel = SITE / name
+    if not wheel.is_file():
+        raise FileNotFoundError(f"{wheel} is missing: run `nox -s build` first")
+    return wheel
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) on everything, mypy on nn."""
+    session.install(*group("lint"), "numpy")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+@nox.parametrize("numpy", ["newest", oldest_numpy()])
+def tests(session: nox.Session, numpy: str) -> None:
+    """nn's unit tests and doctests, with the newest NumPy and with the oldest supported."""
+    pin = "numpy" if numpy == "newest" else f"numpy=={numpy}"
+    session.install(".[train]", pin, *group("test"))
+    session.run("python", "-c", "import numpy; print('NumPy', numpy.__version__)")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def pages(session: nox.Session) -> None:
+    """Every code block of every page, its printed output compared with the page's."""
+    session.install(".[train]", *group("pages"))
+    args = session.posargs or ["docs", "--ignore=docs/hooks"]
+    session.run("pytest", "-q", "-p", "tools.site.pytest_pages", "--codeblocks", *args, env=QUIET)
+
+
+@nox.session
+def wheel(session: nox.Session) -> None:
+    """The sdist and the wheel a release publishes: built, checked, installed and tested."""
+    session.install(*group("wheel"), "uv")
+    shutil.rmtree(DIST, ignore_errors=True)
+    source = BUILD / "wheel-source"
+    shutil.rmtree(source, ignore_errors=True)
+    # From the files git knows (not an *.egg-info left in the checkout); without --sdist or
+    # --wheel, build makes the sdist, then the wheel from it: a file missing from the sdist fails.
+    files = session.run(
+        "git", "ls-files", "--cached", "--others", "--exclude-standard", silent=True, external=True
+    )
+    for name in files.split("\n"):
+        if name and (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(DIST), str(source))
+    session.run("twine", "check", "--strict", *map(str, DIST.iterdir()))
+    (whl,) = DIST.glob("*.whl")
+    session.install("--reinstall-package", DIST_NAME, f"{whl}[train]")  # same version, new code
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tools/tests/test_wheel.py",
+        env={"NN_DIST": str(DIST)},
+    )
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """`mkdocs build --strict`: both languages, the notebooks and the wheel, into build/webroot."""
+    session.install(*group("docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(SITE), env=QUIET)
+
+
+@nox.session(requires=["build"])
+def notebooks(session: nox.Session) -> None:
+    """The notebooks the site serves, each in a fresh kernel, with the wheel the site serves."""
+    # --reinstall-package: the version stays, the code changes.
+    session.install("--reinstall-package", DIST_NAME, f"{site_wheel()}[train]", *group("notebooks"))
+    session.run("python", "-m", "tools.notebook_runner", str(SITE), str(NOTEBOOK_RUNS))
+
+
+@nox.session
+def site(session: nox.Session) -> None:
+    """The built site: prose, figures, diagrams, notebooks' runs, install lines, real browser.
+
+    It builds the site again (a few seconds), so what it tests is the pages as they are; the
+    notebooks' record must be of these pages too (`nox -s notebooks` first, or the test says so).
+    """
+    session.install(".[train]", *group("site"))
+    session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", str(SITE), env=QUIET)
+    env = {**QUIET, "NN_BUILT_SITE": str(SITE), "NN_NOTEBOOK_RUNS": str(NOTEBOOK_RUNS)}
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or SITE_TESTS), env=env)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """The site on http://127.0.0.1:8000/nn/ with live reload (the next free port if taken)."""
+    session.install(*group("docs"))
+    session.run("python", "tools/serve.py", *session.posargs, env=QUIET)
+
+
+@nox.session
+def figures(session: nox.Session) -> None:
+    """Draw docs/assets/figures/ again from the pages' code (commit the result)."""
+    session.install(".[train]", *group("pages"))
+    session.run("python", "-m", "tools.generate.figures", *session.posargs)
+
+
+@nox.session
+def diagrams(session: nox.Session) -> None:
+    """Write docs/diagrams/ again from what nn computes (commit the result)."""
+    session.install(".")
+    session.run("python", "-m", "tools.generate.diagrams", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The speed ratios of README's "Speed", on a quiet machine: `nox -s bench -- conv` for one."""
+    session.install(".")
+    names = [a for a in session.posargs if a in ("step", "conv")] or ["step", "conv"]
+    rest = [a for a in session.posargs if a not in ("step", "conv")]
+    for name in names:
+        session.run("python", "-m", f"benchmarks.bench_{name}", *rest)
