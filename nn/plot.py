@@ -21,7 +21,7 @@ try:  # optional: the `train` extra, not a core dependency
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 except ImportError as exc:
-    raise ImportError("nn.plot needs matplotlib: pip install 'nn[train]'") from exc
+    raise ImportError("nn.plot needs matplotlib: pip install matplotlib") from exc
 
 
 def _save(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:

@@ -265,7 +265,7 @@ class Trainer:
             from tqdm import tqdm  # optional: the `train` extra, not a core dependency
         except ImportError:
             if self.progress:
-                raise ImportError("progress=True needs tqdm: pip install 'nn[train]'") from None
+                raise ImportError("progress=True needs tqdm: pip install tqdm") from None
             return None
         return tqdm(total=total, unit="step", leave=True)
 
