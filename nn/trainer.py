@@ -1,7 +1,7 @@
 """A training loop: mini-batches from a DataLoader, one optimizer step each, a history per epoch.
 
-The trainer knows networks only by what it calls: `gradient`, `params`, `last_layer.loss`,
-`loss`, and `accuracy` or `predict` for the metric.
+The trainer knows networks only by what it calls: `gradient` (and the `last_loss`
+it leaves), `params`, `loss`, and `accuracy` or `predict` for the metric.
 
 Training stops with a `FloatingPointError` that names the epoch and the step when it
 diverges: an overflow, a NaN or infinite loss, or a loss more than `divergence` times its
@@ -34,7 +34,7 @@ class Trainable(Protocol):
     """What the trainer needs of a network (`nn.networks.Network` has all of it)."""
 
     params: MutableMapping[str, NDArray]
-    last_layer: Any  # its `.loss` is the loss of the last forward pass
+    last_loss: float  # the loss of the last `gradient` call, penalty included
 
     def gradient(self, x: NDArray, t: NDArray) -> Mapping[str, NDArray]: ...
 
@@ -53,7 +53,7 @@ class Trainer:
     """Train `net` with `optimizer` on the batches of `train_loader`, epoch after epoch.
 
     Args:
-        net: a network with `gradient(x, t)`, `params`, `loss(x, t)` and `last_layer.loss`.
+        net: a network with `gradient(x, t)`, `params`, `loss(x, t)` and `last_loss`.
         optimizer: e.g. `nn.optim.Adam()`.
         train_loader: a `DataLoader`; its dataset also gives `train_<metric>`.
         test_data: `(x_test, t_test)` or a `Dataset`, evaluated after every epoch.
@@ -233,9 +233,7 @@ class Trainer:
         # warning now and NaN parameters for the rest of the run.
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             grads = self.net.gradient(x, t)
-            loss = float(self.net.last_layer.loss)  # from gradient's forward pass: no second one
-            if hasattr(self.net.params, "penalty"):  # weight decay's 0.5 * lambda * sum(W**2)
-                loss += self.net.params.penalty()
+            loss = float(self.net.last_loss)  # gradient's own forward pass, penalty included
             if not math.isfinite(loss):
                 raise FloatingPointError(f"the loss is {loss}")
             limit = None if start is None or self.divergence is None else self.divergence * start

@@ -173,7 +173,7 @@ class StubNet:
         self.steps += 1
         if self.steps == self.bad and self.error:
             raise self.error
-        self.last_layer.loss = math.nan if self.steps == self.bad else float(np.mean(x))
+        self.last_loss = math.nan if self.steps == self.bad else float(np.mean(x))
         return {"W": np.ones(1)}
 
     def loss(self, x, t):
