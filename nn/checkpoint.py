@@ -8,20 +8,19 @@ the previous checkpoint as it was. A load checks the whole file before it change
 
 from __future__ import annotations
 
-import contextlib
 import json
 import lzma
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from nn._checks import atomic_write
 
 FORMAT_VERSION = 1
 META = ("format_version", "epoch", "optimizer", "rng", "history")
@@ -88,19 +87,10 @@ def save_checkpoint(
         "rng": np.array(json.dumps(None if rng is None else rng.bit_generator.state)),
         "history": np.array(json.dumps(history)),
     }
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before the rename makes it the checkpoint
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a checkpoint is a normal file
-        os.replace(tmp, path)  # atomic: readers see the old file or the new, never half of one
-    except BaseException:  # also KeyboardInterrupt: never leave a half-written temp file
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:  # a temporary file, renamed at the end
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())  # on disk before the rename makes it the checkpoint
 
 
 # --8<-- [end:save_checkpoint]

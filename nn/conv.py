@@ -14,9 +14,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from nn._checks import check_sizes
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, Relu, SoftmaxWithLoss
-from nn.networks import Network, check_sizes
+from nn.networks import Network
 
 
 # --8<-- [start:conv_output_size]

@@ -13,14 +13,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from nn.functions import (
-    as_float,
-    binary_cross_entropy_with_logits,
-    check_finite,
-    labels_from,
-    log_softmax,
-    sigmoid,
-)
+from nn._checks import as_float, check_finite, labels_from
+from nn.functions import binary_cross_entropy_with_logits, log_softmax, sigmoid
 
 
 # --8<-- [start:layer]

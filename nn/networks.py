@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from nn._checks import check_sizes
 from nn.gradient import numerical_gradient
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, MSELoss, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
@@ -267,10 +268,3 @@ def caches_kept_on_error(net: Network) -> Iterator[None]:
             vars(layer).clear()
             vars(layer).update(attributes)
         raise
-
-
-def check_sizes(**sizes: int) -> None:
-    """Raise ValueError unless every size given by name is a positive integer."""
-    for name, n in sizes.items():
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
