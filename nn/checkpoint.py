@@ -29,8 +29,8 @@ BIT_GENERATORS = ("PCG64", "PCG64DXSM")
 NPY_MAGIC = b"\x93NUMPY"  # a lone .npy file, which np.load would also accept
 # What zipfile, its decompressors and numpy's .npy reader raise for a damaged archive (a flag
 # or method it does not know: NotImplementedError; an "encrypted" bit: RuntimeError).
-READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
-READ_ERRORS += (NotImplementedError, RuntimeError)
+READ_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, lzma.LZMAError)
+READ_ERRORS += (OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def save_checkpoint(
     Examples:
         >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
     """
-    arrays = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
+    arrays: dict[str, Any] = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
     # Batch Normalization's running averages: not trained, but part of what the net computes.
     arrays |= {f"buffer/{k}": np.asarray(v) for k, v in getattr(net, "buffers", {}).items()}
     if optimizer is not None:
@@ -152,7 +152,11 @@ def load_checkpoint(
     new_rng = None if meta["rng"] is None else _generator(meta["rng"], where)
     if rng is not None and new_rng is None:
         raise ValueError(f"{where} holds no random state to restore into rng")
-    if rng is not None and type(rng.bit_generator) is not type(new_rng.bit_generator):
+    if (
+        rng is not None
+        and new_rng is not None
+        and type(rng.bit_generator) is not type(new_rng.bit_generator)
+    ):
         raise ValueError(
             f"{where} holds a {meta['rng']['bit_generator']} state, "
             f"but rng uses {type(rng.bit_generator).__name__}"

@@ -192,7 +192,9 @@ def binary_cross_entropy_with_logits(z: ArrayLike, t: ArrayLike) -> float:
 # --8<-- [end:bce_with_logits]
 
 
-def _loss_inputs(y: ArrayLike, t: ArrayLike, name: str, unit: bool = False) -> tuple:
+def _loss_inputs(
+    y: ArrayLike, t: ArrayLike, name: str, unit: bool = False
+) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """`(y, t)` as float arrays of one shape, non-empty and finite (or in [0, 1] if `unit`)."""
     y, t = as_float(y), as_float(t)
     if y.shape != t.shape:

@@ -66,10 +66,12 @@ def init_weight(
         scales = {"he": 2.0, "xavier": 1.0}
         if std not in scales:
             raise ValueError(f"weight_init_std must be a number, 'he' or 'xavier', got {std!r}")
-        std = np.sqrt(scales[std] / n_in)
+        scale: float | np.floating = np.sqrt(scales[std] / n_in)
     elif isinstance(std, bool) or not isinstance(std, numbers.Real) or not 0 < std < np.inf:
         raise ValueError(f"weight_init_std must be positive and finite, got {std!r}")
-    rng, dtype = as_rng(rng), float_dtype(dtype)
-    w = rng.standard_normal((n_in, n_out), dtype=dtype)
-    w *= std
+    else:
+        scale = std
+    generator, dt = as_rng(rng), float_dtype(dtype)
+    w = generator.standard_normal((n_in, n_out), dtype=dt)
+    w *= scale
     return w

@@ -40,7 +40,7 @@ class Parameters(MutableMapping):
             trained (Batch Normalization's running averages: `running_mean1`, ...).
     """
 
-    def __init__(self, layers: OrderedDict[str, Layer], names: str = "param_names") -> None:
+    def __init__(self, layers: dict[str, Layer], names: str = "param_names") -> None:
         self._slots: dict[str, tuple[Layer, str]] = {}
         counts: dict[str, int] = {}
         for layer in layers.values():
@@ -87,7 +87,7 @@ class Parameters(MutableMapping):
 class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
 
-    def __init__(self, layers: OrderedDict[str, Layer], last_layer: Layer, weight_decay=0.0):
+    def __init__(self, layers: dict[str, Layer], last_layer: Layer, weight_decay: float = 0.0):
         self.layers = layers
         self.last_layer = last_layer
         self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays
@@ -98,7 +98,7 @@ class Network:
         """The scores for `x`: every layer's forward, in order, in evaluation mode unless asked."""
         for layer in self.layers.values():
             x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
-        return x
+        return np.asarray(x)
 
     def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
         """The mean loss of the scores for `x` against `t`, plus the weight decay penalty."""
@@ -111,7 +111,7 @@ class Network:
         predicted, t = classify(self.last_layer, self.predict(x), t)
         return float(np.mean(predicted == t))
 
-    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray | None]:
         """Every parameter's gradient of the loss, by backpropagation; the loss is `last_loss`."""
         self.last_loss = self.loss(x, t, train_flg=True)  # forward, in training mode
         dout = self.last_layer.backward(1.0)  # backward: from the loss to the first layer
@@ -146,7 +146,7 @@ class TwoLayerNet(Network):
         check_sizes(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
         W1 = init_weight(rng, input_size, hidden_size, weight_init_std, dtype)
         W2 = init_weight(rng, hidden_size, output_size, weight_init_std, dtype)
-        layers = OrderedDict()
+        layers: OrderedDict[str, Layer] = OrderedDict()
         layers["Affine1"] = Affine(W1, np.zeros(hidden_size, dtype), input_grad=False)
         layers["Relu1"] = Relu()
         layers["Affine2"] = Affine(W2, np.zeros(output_size, dtype))
@@ -209,13 +209,17 @@ class MultiLayerNet(Network):
             raise TypeError(f"batch_norm must be True, False or one bool per layer, got {norms}")
         ratios = per_layer(dropout, len(hidden_sizes), "dropout ratios", numbers.Real)
         for i, ratio in enumerate(ratios):
-            if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 <= ratio < 1:
+            if (
+                isinstance(ratio, bool)
+                or not isinstance(ratio, numbers.Real)
+                or not 0 <= float(ratio) < 1
+            ):
                 raise ValueError(f"dropout ratio {i} must be a number in [0, 1), got {ratio!r}")
         if loss not in LOSSES:
             raise ValueError(f"loss is {loss!r}; choose one of {list(LOSSES)}")
         sizes = [input_size, *hidden_sizes, output_size]
         weights = [init_weight(rng, a, b, weight_init_std, dtype) for a, b in pairwise(sizes)]
-        layers = OrderedDict()
+        layers: OrderedDict[str, Layer] = OrderedDict()
         for i, W in enumerate(weights, start=1):
             layers[f"Affine{i}"] = Affine(W, np.zeros(W.shape[1], dtype), input_grad=i > 1)
             if i > len(names):
@@ -248,12 +252,12 @@ def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray,
     """
     if not hasattr(last_layer, "classify"):
         raise TypeError(f"accuracy needs a classifier; this network ends in {last_layer}")
-    predicted, t = last_layer.classify(scores), np.asarray(t)
-    if t.ndim == 2 and t.shape[1] > 1:  # one-hot rows: the label is the column of the 1
-        t = t.argmax(axis=1)
-    if t.size != len(predicted):
-        raise ValueError(f"t has {t.size} labels for {len(predicted)} samples: give one each")
-    return predicted, t.reshape(len(predicted))
+    predicted, labels = last_layer.classify(scores), np.asarray(t)
+    if labels.ndim == 2 and labels.shape[1] > 1:  # one-hot rows: the label is the column of the 1
+        labels = labels.argmax(axis=1)
+    if labels.size != len(predicted):
+        raise ValueError(f"t has {labels.size} labels for {len(predicted)} samples: give one each")
+    return predicted, labels.reshape(len(predicted))
 
 
 @contextlib.contextmanager

@@ -115,7 +115,7 @@ class WeightDecay:
     def __init__(self, lam: float = 0.0) -> None:
         if not (isinstance(lam, numbers.Real) and lam >= 0):
             raise ValueError(f"weight_decay must be a number >= 0, got {lam!r}")
-        self.lam = float(lam)
+        self.lam: float = float(lam)
 
     def decayed(self, params: Mapping[str, NDArray]) -> list[str]:
         """The weights' names: `W` and the layer's number (`W1`, `W2`, ...)."""

@@ -85,7 +85,7 @@ def _check_options(i: int, layer: Mapping[str, Any]) -> None:
         raise TypeError(f"layer {i} batch_norm must be True or False, got {batch_norm!r}")
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
         raise TypeError(f"layer {i} dropout must be a number, got {ratio!r}")
-    if not 0 <= ratio < 1:
+    if not 0 <= float(ratio) < 1:
         raise ValueError(f"layer {i} dropout must be in [0, 1), got {ratio}")
 
 

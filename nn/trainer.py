@@ -302,7 +302,7 @@ def _check_arguments(
         isinstance(divergence, bool) or not isinstance(divergence, numbers.Real)
     ):
         raise TypeError(f"divergence must be a number or None, got {divergence!r}")
-    if divergence is not None and not divergence > 1:
+    if divergence is not None and not float(divergence) > 1:
         raise ValueError(f"divergence must be above 1 (a growth factor), got {divergence!r}")
 
 

@@ -100,10 +100,10 @@ def load_mnist(
         raise ValueError(f"source must be 'subset' or 'full', got {source!r}")
 
     def images(x: NDArray[np.uint8]) -> NDArray:
+        y: NDArray = x.astype(dtype) if normalize else x
         if normalize:
-            x = x.astype(dtype)
-            x /= 255.0
-        return x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
+            y /= 255.0
+        return y.reshape(len(y), -1) if flatten else y.reshape(len(y), 1, *y.shape[1:])
 
     def labels(t: NDArray[np.uint8]) -> NDArray:
         return one_hot(t, 10, dtype=dtype) if one_hot_label else t
