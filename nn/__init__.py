@@ -44,7 +44,7 @@ from nn.layers import (
 )
 from nn.networks import MultiLayerNet, Network, Parameters, TwoLayerNet
 from nn.optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
-from nn.regularization import BatchNormalization, Dropout
+from nn.regularization import BatchNormalization, Dropout, WeightDecay
 from nn.spec import build_network, validate_spec
 from nn.trainer import Trainer
 
@@ -79,6 +79,7 @@ __all__ = [
     "SoftmaxWithLoss",
     "Trainer",
     "TwoLayerNet",
+    "WeightDecay",
     "WindowLayer",
     "as_rng",
     "binary_cross_entropy",

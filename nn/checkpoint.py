@@ -8,32 +8,29 @@ the previous checkpoint as it was. A load checks the whole file before it change
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import lzma
-import math
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from nn._checks import atomic_write
 
 FORMAT_VERSION = 1
 META = ("format_version", "epoch", "optimizer", "rng", "history")
 # Generators whose state is a dict of ints, which JSON round-trips exactly.
 BIT_GENERATORS = ("PCG64", "PCG64DXSM")
 NPY_MAGIC = b"\x93NUMPY"  # a lone .npy file, which np.load would also accept
-# What reading a damaged archive raises besides BadZipFile, zlib.error and LZMAError: a method
-# or flag it does not know (NotImplementedError), an "encrypted" bit (RuntimeError), a bad
-# bzip2 stream (OSError), an end too early (EOFError) or a header numpy refuses (ValueError).
-READ_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+# What zipfile, its decompressors and numpy's .npy reader raise for a damaged archive (a flag
+# or method it does not know: NotImplementedError; an "encrypted" bit: RuntimeError).
+READ_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, lzma.LZMAError)
+READ_ERRORS += (OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def save_checkpoint(
     Examples:
         >>> save_checkpoint("ckpt.npz", MultiLayerNet(2, [4], 2, rng=0), Adam(), epoch=5)
     """
-    arrays = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
+    arrays: dict[str, Any] = {f"param/{k}": np.asarray(v) for k, v in net.params.items()}
     # Batch Normalization's running averages: not trained, but part of what the net computes.
     arrays |= {f"buffer/{k}": np.asarray(v) for k, v in getattr(net, "buffers", {}).items()}
     if optimizer is not None:
@@ -90,19 +87,10 @@ def save_checkpoint(
         "rng": np.array(json.dumps(None if rng is None else rng.bit_generator.state)),
         "history": np.array(json.dumps(history)),
     }
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before the rename makes it the checkpoint
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a checkpoint is a normal file
-        os.replace(tmp, path)  # atomic: readers see the old file or the new, never half of one
-    except BaseException:  # also KeyboardInterrupt: never leave a half-written temp file
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:  # a temporary file, renamed at the end
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())  # on disk before the rename makes it the checkpoint
 
 
 # --8<-- [end:save_checkpoint]
@@ -132,8 +120,7 @@ def load_checkpoint(
     Raises:
         ValueError: the file is damaged, not a checkpoint, or does not fit `net`, `optimizer`
             or `rng`; the message names the file, and nothing has been changed.
-        TypeError: `net` has no `params` mapping, `optimizer` no `load_state_dict`, or `rng`
-            is not a Generator.
+        TypeError: `net`, `optimizer` or `rng` is not of a kind that can be restored.
         FileNotFoundError: there is no file at `path` (errors of opening it pass unchanged).
 
     Examples:
@@ -150,26 +137,30 @@ def load_checkpoint(
     data = _read(path)
     where = f"checkpoint {os.fspath(path)!r}"
     meta = _check_meta(data, where)
-    params = {k.removeprefix("param/"): v for k, v in data.items() if k.startswith("param/")}
-    saved_state = {k.removeprefix("optim/"): v for k, v in data.items() if k.startswith("optim/")}
-    extra = [k for k in data if k not in META and not k.startswith(("param/", "optim/", "buffer/"))]
-    if extra:
-        raise ValueError(f"{where} has unexpected entries {extra}")
-    _check_params(params, net.params, where)
-    buffers = {k.removeprefix("buffer/"): v for k, v in data.items() if k.startswith("buffer/")}
-    _check_params(buffers, getattr(net, "buffers", {}), where, "running averages")
+    parts: dict[str, dict[str, NDArray]] = {"param": {}, "buffer": {}, "optim": {}}
+    for key, value in data.items():
+        part, _, name = key.partition("/")
+        if key not in META and (part not in parts or not name):
+            raise ValueError(f"{where} has unexpected entries {[key]}")
+        if key not in META:
+            parts[part][name] = value
+    params, buffers, saved_state = parts["param"], parts["buffer"], parts["optim"]
+    _check_arrays(params, net.params, where, "parameters")
+    _check_arrays(buffers, getattr(net, "buffers", {}), where, "running averages")
     if optimizer is not None:
         _check_optimizer(saved_state, meta["optimizer"], optimizer, net.params, where)
-    new_rng = None
-    if meta["rng"] is not None:
-        new_rng = _generator(meta["rng"], where)
-        if rng is not None and type(rng.bit_generator) is not type(new_rng.bit_generator):
-            raise ValueError(
-                f"{where} holds a {meta['rng']['bit_generator']} state, "
-                f"but rng uses {type(rng.bit_generator).__name__}"
-            )
-    elif rng is not None:
+    new_rng = None if meta["rng"] is None else _generator(meta["rng"], where)
+    if rng is not None and new_rng is None:
         raise ValueError(f"{where} holds no random state to restore into rng")
+    if (
+        rng is not None
+        and new_rng is not None
+        and type(rng.bit_generator) is not type(new_rng.bit_generator)
+    ):
+        raise ValueError(
+            f"{where} holds a {meta['rng']['bit_generator']} state, "
+            f"but rng uses {type(rng.bit_generator).__name__}"
+        )
     # Everything checked: from here on nothing can fail halfway. The optimizer goes first:
     # its own checks (finite state, settings in range) change nothing when they fail.
     if optimizer is not None:
@@ -195,43 +186,20 @@ def _read(path: str | os.PathLike[str]) -> dict[str, NDArray]:
         try:
             if file.read(len(NPY_MAGIC)) == NPY_MAGIC:
                 raise ValueError("it holds a single array, not an .npz archive")
-            file.seek(0)
             with zipfile.ZipFile(file) as archive:
-                arrays = {}
-                for info in archive.infolist():
-                    key = info.filename.removesuffix(".npy")
-                    if key == info.filename or key in arrays:
-                        raise ValueError(f"unexpected member {info.filename!r}")
-                    # Read whole, so that zipfile checks the CRC-32 of every byte, also of
-                    # bytes that numpy's own reader would skip (such as a shortened dtype).
-                    arrays[key] = _npy(archive.read(info), info.filename)
-                return arrays
-        # A damaged archive can fail anywhere in zipfile, zlib, bz2, lzma or the .npy header
-        # parser, with any of these; none of them has changed anything.
-        except (*READ_ERRORS, zipfile.BadZipFile, zlib.error, lzma.LZMAError) as exc:
+                # numpy may stop reading a member before its end, where zipfile checks the
+                # CRC-32: testzip reads every member whole, so every byte is checked.
+                damaged = archive.testzip()
+                names = archive.namelist()
+            if damaged is not None:
+                raise ValueError(f"member {damaged!r} is damaged: its CRC-32 does not match")
+            if len(set(names)) < len(names) or not all(n.endswith(".npy") for n in names):
+                raise ValueError(f"unexpected members in {names}")
+            file.seek(0)
+            with np.load(file, allow_pickle=False) as arrays:
+                return {key: arrays[key] for key in arrays.files}
+        except READ_ERRORS as exc:
             raise ValueError(f"cannot read checkpoint {os.fspath(path)!r}: {exc}") from exc
-
-
-def _npy(raw: bytes, name: str) -> NDArray:
-    """The array in the bytes of one `.npy` member, after checking its header against them."""
-    f = io.BytesIO(raw)
-    version = np.lib.format.read_magic(f)
-    if version not in ((1, 0), (2, 0)):
-        raise ValueError(f"{name} has .npy format version {version}, not 1.0 or 2.0")
-    read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(
-        version, np.lib.format.read_array_header_2_0
-    )
-    shape, fortran_order, dtype = read_header(f)
-    if dtype.hasobject:  # numpy's own words, which the pickle pitfall on the page shows
-        raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
-    count, start = math.prod(shape), f.tell()
-    if count * dtype.itemsize != len(raw) - start:
-        raise ValueError(
-            f"{name}: its header says {shape} {dtype} ({count * dtype.itemsize} bytes), "
-            f"but {len(raw) - start} bytes follow"
-        )
-    a = np.frombuffer(raw, dtype=dtype, count=count, offset=start)
-    return a.reshape(shape, order="F" if fortran_order else "C").copy()
 
 
 def _scalar(data: Mapping[str, NDArray], key: str, kinds: str, where: str) -> Any:
@@ -243,13 +211,6 @@ def _scalar(data: Mapping[str, NDArray], key: str, kinds: str, where: str) -> An
     return a.item()
 
 
-def _json(data: Mapping[str, NDArray], key: str, where: str) -> Any:
-    try:
-        return json.loads(_scalar(data, key, "U", where))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{where}: {key} is not valid JSON: {exc}") from exc
-
-
 def _check_meta(data: Mapping[str, NDArray], where: str) -> dict[str, Any]:
     """The checked metadata entries: version, epoch, optimizer class, rng state, history."""
     missing = [k for k in META if k not in data]
@@ -258,32 +219,45 @@ def _check_meta(data: Mapping[str, NDArray], where: str) -> dict[str, Any]:
     version = _scalar(data, "format_version", "iu", where)
     if version != FORMAT_VERSION:
         raise ValueError(f"{where} has format version {version}; this nn reads {FORMAT_VERSION}")
-    meta = {
-        "epoch": _scalar(data, "epoch", "iu", where),
-        "optimizer": _scalar(data, "optimizer", "U", where),
-        "rng": _json(data, "rng", where),
-        "history": _json(data, "history", where),
-    }
+    meta = {"epoch": _scalar(data, "epoch", "iu", where)}
+    meta["optimizer"] = _scalar(data, "optimizer", "U", where)
+    for key in ("rng", "history"):
+        try:
+            meta[key] = json.loads(_scalar(data, key, "U", where))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{where}: {key} is not valid JSON: {exc}") from exc
     if meta["epoch"] < 0:
         raise ValueError(f"{where}: epoch must be non-negative, got {meta['epoch']}")
-    rng = meta["rng"]
+    rng, history = meta["rng"], meta["history"]
     if rng is not None and (
         not isinstance(rng, dict) or rng.get("bit_generator") not in BIT_GENERATORS
     ):
         raise ValueError(
             f"{where}: rng is not the state of a {' or '.join(BIT_GENERATORS)} generator"
         )
-    if meta["history"] is not None and not _is_history(meta["history"]):
+    numbers = (
+        isinstance(v, list) and all(_is_number(x) for x in v) for v in dict(history or {}).values()
+    )
+    if history is not None and not (isinstance(history, dict) and all(numbers)):
         raise ValueError(f"{where}: history must map names to lists of numbers")
     return meta
 
 
-def _is_history(history: Any) -> bool:
-    return isinstance(history, dict) and all(
-        isinstance(values, list)
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
-        for values in history.values()
-    )
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _check_arrays(
+    saved: Mapping[str, NDArray], have: Mapping[str, NDArray], where: str, what: str
+) -> None:
+    """The same names as `have`, each with its shape and dtype."""
+    missing, extra = sorted(set(have) - set(saved)), sorted(set(saved) - set(have))
+    if missing or extra:
+        raise ValueError(
+            f"{where} does not fit the network: missing {what} {missing}, extra {extra}"
+        )
+    for name, value in saved.items():
+        _check_array(value, have[name], f"{where}: {what.removesuffix('s')} {name!r}")
 
 
 def _check_array(value: NDArray, have: NDArray, what: str) -> None:
@@ -291,18 +265,6 @@ def _check_array(value: NDArray, have: NDArray, what: str) -> None:
         raise ValueError(
             f"{what} is {value.dtype} {value.shape}, but the network's is {have.dtype} {have.shape}"
         )
-
-
-def _check_params(
-    saved: Mapping[str, NDArray], params: Mapping[str, NDArray], where: str, what="parameters"
-) -> None:
-    missing, extra = sorted(set(params) - set(saved)), sorted(set(saved) - set(params))
-    if missing or extra:
-        raise ValueError(
-            f"{where} does not fit the network: missing {what} {missing}, extra {extra}"
-        )
-    for name, value in saved.items():
-        _check_array(value, params[name], f"{where}: {what.removesuffix('s')} {name!r}")
 
 
 def _check_optimizer(
@@ -319,10 +281,10 @@ def _check_optimizer(
             continue
         if slot == "hyper" and param in optimizer.settings:
             _scalar(saved, key, "f", where)
-            continue
-        if slot not in optimizer.slots or param not in params:
+        elif slot not in optimizer.slots or param not in params:
             raise ValueError(f"{where} has {name} state {key!r}, which fits no slot and parameter")
-        _check_array(value, params[param], f"{where}: {name} state {key!r}")
+        else:
+            _check_array(value, params[param], f"{where}: {name} state {key!r}")
 
 
 def _generator(state: dict, where: str) -> np.random.Generator:

@@ -14,9 +14,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from nn._checks import check_sizes
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, Relu, SoftmaxWithLoss
-from nn.networks import Network, check_sizes
+from nn.networks import Network
 
 
 # --8<-- [start:conv_output_size]
@@ -126,7 +127,7 @@ class WindowLayer(Layer):
     stride: int = 1
     pad: int = 0
 
-    def check_window(self, window: tuple[int, ...], stride, pad) -> tuple[int, int]:
+    def check_window(self, window: tuple[int, ...], stride: int, pad: int) -> tuple[int, int]:
         """`(stride, pad)`: positive window sizes and stride, a pad smaller than the window."""
         name, values = type(self).__name__, (*window, stride, pad)
         if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
@@ -140,7 +141,12 @@ class WindowLayer(Layer):
         return int(stride), int(pad)
 
     def check_images(
-        self, x: ArrayLike, window: tuple[int, int], *, channels=None, dtype: DTypeLike = None
+        self,
+        x: ArrayLike,
+        window: tuple[int, int],
+        *,
+        channels: int | None = None,
+        dtype: DTypeLike | None = None,
     ) -> tuple[NDArray, tuple[int, int]]:
         """`x` as float images `(N, C, H, W)` that the window fits, and the output's `(OH, OW)`."""
         x = self.check_input(x, dtype=dtype)
@@ -281,7 +287,7 @@ class SimpleConvNet(Network):
         W1 = W1.T.reshape(filter_num, C, filter_size, filter_size)  # a column per filter
         W2 = init_weight(rng, filter_num * pool[0] * pool[1], hidden_size, weight_init_std, dtype)
         W3 = init_weight(rng, hidden_size, output_size, weight_init_std, dtype)
-        layers = OrderedDict()
+        layers: OrderedDict[str, Layer] = OrderedDict()
         layers["Conv1"] = Convolution(
             W1, np.zeros(filter_num, dtype), stride, pad, input_grad=False
         )

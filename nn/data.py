@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import abc
 import math
-import numbers
 from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from nn._checks import check_int
 from nn.init import as_rng
 
 Batch = tuple[NDArray, NDArray]
@@ -92,10 +92,7 @@ class DataLoader:
         drop_last: bool = False,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
-            raise TypeError(f"batch_size must be an int, got {batch_size!r}")
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        check_int(batch_size, "batch_size")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = shuffle, drop_last
         self.rng = as_rng(rng)

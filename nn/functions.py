@@ -9,67 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-
-def as_float(x: ArrayLike) -> NDArray[np.floating]:
-    """Return `x` as a floating array: its own float dtype, or float64 for booleans and integers.
-
-    Raises:
-        TypeError: `x` is complex, text or objects: there is no float that means the same.
-    """
-    x = np.asarray(x)
-    if x.dtype.kind != "f":  # dtype.kind: much cheaper than np.issubdtype on every call
-        if x.dtype.kind not in "biu":  # complex would lose its imaginary part, text be parsed
-            raise TypeError(f"expected real numbers, got an array of dtype {x.dtype}")
-        x = x.astype(np.float64)
-    return x
-
-
-def check_finite(x: NDArray, name: str) -> None:
-    """Raise ValueError if `x` holds NaN or infinity, naming where the first one is.
-
-    Raises:
-        ValueError: `x` holds NaN or an infinity; the message gives the first one's index.
-    """
-    if not np.isfinite(x).all():
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(
-            f"{name} must be finite, but {name}[{', '.join(map(str, bad))}] = "
-            f"{x[tuple(bad)]} (shape {x.shape})"
-        )
-
-
-def labels_from(t: ArrayLike, x_shape: tuple[int, ...]) -> NDArray[np.intp]:
-    """Integer class labels `(N,)` from labels `(N,)` or one-hot `(N, C)`, checked against scores.
-
-    Args:
-        t: integer labels `(N,)` with values in `[0, C)`, or one-hot rows `(N, C)`.
-        x_shape: the shape of the scores, `(N, C)`.
-
-    Returns:
-        The labels as an `(N,)` integer array.
-
-    Raises:
-        ValueError: `t` has neither shape, a one-hot row is not a single 1, or a label is
-            outside `[0, C)`.
-        TypeError: labels that are not integers (such as 0.5).
-    """
-    t = np.asarray(t)
-    n, c = x_shape
-    if t.shape == (n, c):
-        if not np.all((t == 0) | (t == 1)) or not np.all(t.sum(axis=1) == 1):
-            raise ValueError(f"one-hot t of shape {t.shape} must hold exactly one 1 per row")
-        return t.argmax(axis=1)
-    if t.shape != (n,):
-        raise ValueError(
-            f"t must be labels of shape ({n},) or one-hot of shape ({n}, {c}) "
-            f"to match scores of shape {x_shape}, got shape {t.shape}"
-        )
-    if not (t.dtype.kind in "iu" or np.all(np.mod(t, 1) == 0)):
-        raise TypeError(f"labels t must be integers, got dtype {t.dtype}")
-    if n and (t.min() < 0 or t.max() >= c):
-        bad = t[(t < 0) | (t >= c)][0]
-        raise ValueError(f"label {bad} is out of range for {c} classes (valid: 0 to {c - 1})")
-    return t.astype(np.intp, copy=False)
+from nn._checks import as_float, labels_from
 
 
 # --8<-- [start:sigmoid]
@@ -171,7 +111,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
 
     Raises:
         ValueError: `y` is not `(C,)` or `(N, C)` with N >= 1, holds a value outside [0, 1]
-            or NaN, or `t` does not fit it (see `labels_from`).
+            or NaN, or `t` does not fit it (labels `(N,)` in `[0, C)` or one-hot rows).
 
     Examples:
         >>> round(cross_entropy_error([[0.1, 0.9], [0.8, 0.2]], [1, 0]), 4)
@@ -252,7 +192,9 @@ def binary_cross_entropy_with_logits(z: ArrayLike, t: ArrayLike) -> float:
 # --8<-- [end:bce_with_logits]
 
 
-def _loss_inputs(y: ArrayLike, t: ArrayLike, name: str, unit: bool = False) -> tuple:
+def _loss_inputs(
+    y: ArrayLike, t: ArrayLike, name: str, unit: bool = False
+) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """`(y, t)` as float arrays of one shape, non-empty and finite (or in [0, 1] if `unit`)."""
     y, t = as_float(y), as_float(t)
     if y.shape != t.shape:

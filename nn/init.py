@@ -7,6 +7,8 @@ import numbers
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from nn._checks import check_sizes
+
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     """Turn a seed or a Generator into a Generator; NumPy's global random state is never used.
@@ -59,17 +61,17 @@ def init_weight(
         ValueError: `n_in` or `n_out` is not a positive integer, or `std` is not a positive
             finite number, "he" or "xavier". Nothing is drawn from `rng` then.
     """
-    for name, n in (("n_in", n_in), ("n_out", n_out)):
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    check_sizes(n_in=n_in, n_out=n_out)
     if isinstance(std, str):
         scales = {"he": 2.0, "xavier": 1.0}
         if std not in scales:
             raise ValueError(f"weight_init_std must be a number, 'he' or 'xavier', got {std!r}")
-        std = np.sqrt(scales[std] / n_in)
+        scale: float | np.floating = np.sqrt(scales[std] / n_in)
     elif isinstance(std, bool) or not isinstance(std, numbers.Real) or not 0 < std < np.inf:
         raise ValueError(f"weight_init_std must be positive and finite, got {std!r}")
-    rng, dtype = as_rng(rng), float_dtype(dtype)
-    w = rng.standard_normal((n_in, n_out), dtype=dtype)
-    w *= std
+    else:
+        scale = std
+    generator, dt = as_rng(rng), float_dtype(dtype)
+    w = generator.standard_normal((n_in, n_out), dtype=dt)
+    w *= scale
     return w

@@ -9,18 +9,13 @@ helpers of `Layer` and `LossLayer` below, which each method calls in one line.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from nn.functions import (
-    as_float,
-    binary_cross_entropy_with_logits,
-    check_finite,
-    labels_from,
-    log_softmax,
-    sigmoid,
-)
+from nn._checks import as_float, check_finite, labels_from
+from nn.functions import binary_cross_entropy_with_logits, log_softmax, sigmoid
 
 
 # --8<-- [start:layer]
@@ -63,7 +58,7 @@ class Layer:
         raise NotImplementedError
 
     def check_input(
-        self, x: ArrayLike, *, features: int | None = None, dtype: DTypeLike = None
+        self, x: ArrayLike, *, features: int | None = None, dtype: DTypeLike | None = None
     ) -> NDArray:
         """`x` as a float array: `dtype` if given, else its own float dtype, else float64.
 
@@ -80,14 +75,14 @@ class Layer:
             )
         return x
 
-    def record_output(self, out):
+    def record_output(self, out: Any) -> Any:
         """Remember the shape (and float dtype) of `forward`'s output; return it unchanged."""
         self._out_shape = np.shape(out)
         is_float = isinstance(out, np.ndarray) and out.dtype.kind == "f"
         self._out_dtype = out.dtype if is_float else None
         return out
 
-    def check_dout(self, dout):
+    def check_dout(self, dout: Any) -> Any:
         """`dout`, checked against the last output; an array becomes the output's float dtype."""
         name = type(self).__name__
         if self._out_shape is None:
@@ -100,8 +95,8 @@ class Layer:
         return dout if self._out_dtype is None else np.asarray(dout, dtype=self._out_dtype)
 
     def check_params(
-        self, W: ArrayLike, b: ArrayLike, *, ndim: int, out_axis: int, names=("W", "b")
-    ):
+        self, W: ArrayLike, b: ArrayLike, *, ndim: int, out_axis: int, names: tuple = ("W", "b")
+    ) -> tuple[NDArray, NDArray]:
         """`W` and `b` as arrays of one float dtype, `b` with one entry per output unit."""
         W, b = np.asarray(W), np.asarray(b)
         (w, v), name = names, type(self).__name__
@@ -119,7 +114,7 @@ class Layer:
 
 
 # --8<-- [start:unbroadcast]
-def unbroadcast(grad, shape: tuple[int, ...]):
+def unbroadcast(grad: ArrayLike, shape: tuple[int, ...]) -> ArrayLike:
     """Sum `grad` over the axes that broadcasting added or stretched, back to `shape`.
 
     Examples:
@@ -128,9 +123,9 @@ def unbroadcast(grad, shape: tuple[int, ...]):
     """
     if np.shape(grad) == shape:
         return grad
-    grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return np.sum(grad, axis=stretched, keepdims=True) if stretched else grad
+    summed = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))  # the added axes
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
+    return np.sum(summed, axis=stretched, keepdims=True) if stretched else summed
 
 
 # --8<-- [end:unbroadcast]
@@ -266,7 +261,9 @@ class LossLayer(Layer):
         """Integer labels `(N,)` from labels `(N,)` or one-hot rows `(N, C)` for scores `x`."""
         return labels_from(t, x.shape)
 
-    def check_targets(self, t: ArrayLike, x: NDArray, *, low=-np.inf, high=np.inf) -> NDArray:
+    def check_targets(
+        self, t: ArrayLike, x: NDArray, *, low: float = -np.inf, high: float = np.inf
+    ) -> NDArray:
         """Targets of `x`'s shape and dtype, finite and in `[low, high]`.
 
         `(N,)` targets for `(N, 1)` outputs are reshaped, never broadcast to `(N, N)`.

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from nn._checks import check_sizes
 from nn.gradient import numerical_gradient
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, MSELoss, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
-from nn.regularization import BatchNormalization, Dropout
+from nn.regularization import BatchNormalization, Dropout, WeightDecay
 
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": Relu, "sigmoid": Sigmoid}
 LOSSES: dict[str, type[Layer]] = {
@@ -23,9 +24,6 @@ LOSSES: dict[str, type[Layer]] = {
     "sigmoid": SigmoidWithLoss,
     "mse": MSELoss,
 }
-
-
-DECAYED = ("W",)  # the parameters weight decay shrinks: weights, not biases, as in the book
 
 
 class Parameters(MutableMapping):
@@ -38,18 +36,11 @@ class Parameters(MutableMapping):
 
     Args:
         layers: the network's layers.
-        weight_decay: the L2 penalty's lambda: `penalty()` is `0.5 * lambda * sum(W**2)` over
-            the weights, and `grads()` adds `lambda * W` to theirs.
         names: `"param_names"`, or `"buffer_names"` for the state that is saved but not
             trained (Batch Normalization's running averages: `running_mean1`, ...).
     """
 
-    def __init__(
-        self, layers: OrderedDict[str, Layer], weight_decay: float = 0.0, names: str = "param_names"
-    ) -> None:
-        if not (isinstance(weight_decay, numbers.Real) and weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-        self.weight_decay = float(weight_decay)
+    def __init__(self, layers: dict[str, Layer], names: str = "param_names") -> None:
         self._slots: dict[str, tuple[Layer, str]] = {}
         counts: dict[str, int] = {}
         for layer in layers.values():
@@ -84,26 +75,8 @@ class Parameters(MutableMapping):
         return len(self._slots)
 
     def grads(self) -> dict[str, NDArray | None]:
-        """Each layer's gradient under its parameter's name (None before any backward).
-
-        With weight decay, a weight's gradient also has the penalty's `lambda * W` (a new
-        array: the layer's own `dW` stays the gradient of the data loss).
-        """
-        grads = {name: layer.grads[key] for name, (layer, key) in self._slots.items()}
-        for name in self.decayed():
-            if self.weight_decay and grads[name] is not None:
-                grads[name] = grads[name] + self.weight_decay * self[name]
-        return grads
-
-    def decayed(self) -> list[str]:
-        """The names weight decay applies to: the weights (`W1`, `W2`, ...), not the biases."""
-        return [name for name, (_, key) in self._slots.items() if key in DECAYED]
-
-    def penalty(self) -> float:
-        """Weight decay's term of the loss, `0.5 * lambda * sum(W**2)`; 0.0 without it."""
-        if not self.weight_decay:
-            return 0.0
-        return 0.5 * self.weight_decay * sum(float(np.sum(self[n] ** 2)) for n in self.decayed())
+        """Each layer's gradient under its parameter's name (None before any backward)."""
+        return {name: layer.grads[key] for name, (layer, key) in self._slots.items()}
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {self[k].shape}" for k in self)
@@ -114,35 +87,37 @@ class Parameters(MutableMapping):
 class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
 
-    def __init__(self, layers: OrderedDict[str, Layer], last_layer: Layer, weight_decay=0.0):
+    def __init__(self, layers: dict[str, Layer], last_layer: Layer, weight_decay: float = 0.0):
         self.layers = layers
         self.last_layer = last_layer
-        self.params = Parameters(layers, weight_decay)  # W1, b1, W2, ...: the layers' own arrays
+        self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays
         self.buffers = Parameters(layers, names="buffer_names")  # running averages, if any
+        self.weight_decay = WeightDecay(weight_decay)  # an L2 penalty on the weights; 0: none
 
     def predict(self, x: ArrayLike, train_flg: bool = False) -> NDArray:
         """The scores for `x`: every layer's forward, in order, in evaluation mode unless asked."""
         for layer in self.layers.values():
             x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
-        return x
+        return np.asarray(x)
 
     def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
         """The mean loss of the scores for `x` against `t`, plus the weight decay penalty."""
         with caches_kept_on_error(self):  # a bad t leaves every layer's cache as it was
-            return self.last_layer.forward(self.predict(x, train_flg), t) + self.params.penalty()
+            loss = self.last_layer.forward(self.predict(x, train_flg), t)
+        return loss + self.weight_decay.penalty(self.params)
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
         predicted, t = classify(self.last_layer, self.predict(x), t)
         return float(np.mean(predicted == t))
 
-    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
-        """Every parameter's gradient of the loss, by backpropagation."""
-        self.loss(x, t, train_flg=True)  # forward, in training mode
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray | None]:
+        """Every parameter's gradient of the loss, by backpropagation; the loss is `last_loss`."""
+        self.last_loss = self.loss(x, t, train_flg=True)  # forward, in training mode
         dout = self.last_layer.backward(1.0)  # backward: from the loss to the first layer
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
-        return self.params.grads()  # each layer's dW, db, ... (+ lambda * W), by name
+        return self.weight_decay.grads(self.params, self.params.grads())  # + lambda * W
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         """The same gradients by central differences: slow, for checking `gradient`."""
@@ -171,7 +146,7 @@ class TwoLayerNet(Network):
         check_sizes(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
         W1 = init_weight(rng, input_size, hidden_size, weight_init_std, dtype)
         W2 = init_weight(rng, hidden_size, output_size, weight_init_std, dtype)
-        layers = OrderedDict()
+        layers: OrderedDict[str, Layer] = OrderedDict()
         layers["Affine1"] = Affine(W1, np.zeros(hidden_size, dtype), input_grad=False)
         layers["Relu1"] = Relu()
         layers["Affine2"] = Affine(W2, np.zeros(output_size, dtype))
@@ -234,13 +209,17 @@ class MultiLayerNet(Network):
             raise TypeError(f"batch_norm must be True, False or one bool per layer, got {norms}")
         ratios = per_layer(dropout, len(hidden_sizes), "dropout ratios", numbers.Real)
         for i, ratio in enumerate(ratios):
-            if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 <= ratio < 1:
+            if (
+                isinstance(ratio, bool)
+                or not isinstance(ratio, numbers.Real)
+                or not 0 <= float(ratio) < 1
+            ):
                 raise ValueError(f"dropout ratio {i} must be a number in [0, 1), got {ratio!r}")
         if loss not in LOSSES:
             raise ValueError(f"loss is {loss!r}; choose one of {list(LOSSES)}")
         sizes = [input_size, *hidden_sizes, output_size]
         weights = [init_weight(rng, a, b, weight_init_std, dtype) for a, b in pairwise(sizes)]
-        layers = OrderedDict()
+        layers: OrderedDict[str, Layer] = OrderedDict()
         for i, W in enumerate(weights, start=1):
             layers[f"Affine{i}"] = Affine(W, np.zeros(W.shape[1], dtype), input_grad=i > 1)
             if i > len(names):
@@ -273,12 +252,12 @@ def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray,
     """
     if not hasattr(last_layer, "classify"):
         raise TypeError(f"accuracy needs a classifier; this network ends in {last_layer}")
-    predicted, t = last_layer.classify(scores), np.asarray(t)
-    if t.ndim == 2 and t.shape[1] > 1:  # one-hot rows: the label is the column of the 1
-        t = t.argmax(axis=1)
-    if t.size != len(predicted):
-        raise ValueError(f"t has {t.size} labels for {len(predicted)} samples: give one each")
-    return predicted, t.reshape(len(predicted))
+    predicted, labels = last_layer.classify(scores), np.asarray(t)
+    if labels.ndim == 2 and labels.shape[1] > 1:  # one-hot rows: the label is the column of the 1
+        labels = labels.argmax(axis=1)
+    if labels.size != len(predicted):
+        raise ValueError(f"t has {labels.size} labels for {len(predicted)} samples: give one each")
+    return predicted, labels.reshape(len(predicted))
 
 
 @contextlib.contextmanager
@@ -293,10 +272,3 @@ def caches_kept_on_error(net: Network) -> Iterator[None]:
             vars(layer).clear()
             vars(layer).update(attributes)
         raise
-
-
-def check_sizes(**sizes: int) -> None:
-    """Raise ValueError unless every size given by name is a positive integer."""
-    for name, n in sizes.items():
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")

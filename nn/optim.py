@@ -59,7 +59,9 @@ class Optimizer:
             value = _setting(name, value)
         super().__setattr__(name, value)
 
-    def update(self, params: MutableMapping[str, NDArray], grads: Mapping[str, NDArray]) -> None:
+    def update(
+        self, params: MutableMapping[str, NDArray], grads: Mapping[str, NDArray | None]
+    ) -> None:
         """Apply one step to every parameter in `params`, in place, using `grads`.
 
         All or nothing: every gradient is checked first, and a step that overflows is undone.
@@ -97,7 +99,7 @@ class Optimizer:
                 ) from exc
             raise
 
-    def _check(self, params: Mapping[str, NDArray], grads: Mapping[str, NDArray]) -> dict:
+    def _check(self, params: Mapping[str, NDArray], grads: Mapping[str, NDArray | None]) -> dict:
         """The gradients as arrays, once each has been checked against its parameter."""
         if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
             raise TypeError(
@@ -192,8 +194,8 @@ class Optimizer:
         if shapes and any(s != shapes[0] for s in shapes):
             raise ValueError(f"{kind} state slots name different parameters or shapes")
         self.state, self.t = new, int(t)
-        for name, value in settings.items():  # a resumed run continues with the saved settings
-            setattr(self, name, value)
+        for name, setting in settings.items():  # a resumed run continues with the saved settings
+            setattr(self, name, setting)
 
 
 # --8<-- [start:sgd]

@@ -6,22 +6,22 @@ temporary file that replaces `path` only once complete: a failed save leaves the
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from nn._checks import atomic_write
+
 try:  # optional: the `train` extra, not a core dependency
     from matplotlib import rcParams
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 except ImportError as exc:
-    raise ImportError("nn.plot needs matplotlib: pip install 'nn[train]'") from exc
+    raise ImportError("nn.plot needs matplotlib: pip install matplotlib") from exc
 
 
 def _save(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
@@ -31,16 +31,8 @@ def _save(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
     fmt = path.suffix[1:] or rcParams["savefig.format"]  # as savefig: no suffix means .png
     if not path.suffix:
         path = path.with_name(f"{path.name}.{fmt}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path, suffix=path.suffix) as tmp:  # the old figure or the new one
         fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a figure is a normal file
-        os.replace(tmp, path)  # atomic: the old figure or the new one, never half of one
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
     return fig
 
 

@@ -1,13 +1,19 @@
-"""Layers for training well (the book's chapter 6): Batch Normalization and Dropout.
+"""Training well (the book's chapter 6): Batch Normalization, Dropout and weight decay.
 
-Both behave differently in training and in evaluation, so their `forward` takes the book's
+The two layers behave differently in training and in evaluation, so their `forward` takes the book's
 `train_flg`. A network passes it to every layer whose `uses_train_flg` is True: `gradient`
 runs them in training mode, `predict`, `loss` and `accuracy` in evaluation mode unless asked.
+Weight decay is not a layer: the network adds its penalty to the loss and its gradient to the
+weights' gradients.
 """
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
+
 import numpy as np
+from numpy.typing import NDArray
 
 from nn.init import as_rng
 from nn.layers import Layer
@@ -96,3 +102,40 @@ class Dropout(Layer):
 
 
 # --8<-- [end:dropout]
+
+
+# --8<-- [start:weight_decay]
+class WeightDecay:
+    """L2 weight decay: `0.5 * lam * sum(W**2)` joins the loss, `lam * W` each weight's gradient.
+
+    Only the weights (`W1`, `W2`, ...) decay, not the biases or Batch Normalization's `gamma`
+    and `beta`, as in the book. A network calls it with its `params`, a name -> array mapping.
+    """
+
+    def __init__(self, lam: float = 0.0) -> None:
+        if not (isinstance(lam, numbers.Real) and lam >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, got {lam!r}")
+        self.lam: float = float(lam)
+
+    def decayed(self, params: Mapping[str, NDArray]) -> list[str]:
+        """The weights' names: `W` and the layer's number (`W1`, `W2`, ...)."""
+        return [name for name in params if name.rstrip("0123456789") == "W"]
+
+    def penalty(self, params: Mapping[str, NDArray]) -> float:
+        """The term of the loss, `0.5 * lam * sum(W**2)`; 0.0 without weight decay."""
+        if not self.lam:
+            return 0.0
+        return 0.5 * self.lam * sum(float(np.sum(params[n] ** 2)) for n in self.decayed(params))
+
+    def grads(
+        self, params: Mapping[str, NDArray], grads: Mapping[str, NDArray | None]
+    ) -> dict[str, NDArray | None]:
+        """`grads` with `lam * W` added to each weight's, as a new array (a layer's dW stays)."""
+        decayed = self.decayed(params) if self.lam else []
+        return {
+            k: g + self.lam * params[k] if k in decayed and g is not None else g
+            for k, g in grads.items()
+        }
+
+
+# --8<-- [end:weight_decay]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from nn._checks import check_int
 from nn.networks import ACTIVATIONS, MultiLayerNet
 
 KEYS = ("input_dim", "output_dim", "activation")
@@ -69,11 +70,7 @@ def validate_spec(spec: Sequence[Mapping[str, Any]]) -> None:
             )
         _check_options(i, layer)
         for key in ("input_dim", "output_dim"):
-            n = layer[key]
-            if not isinstance(n, numbers.Integral) or isinstance(n, bool):
-                raise TypeError(f"layer {i} {key} must be an int, got {n!r}")
-            if n <= 0:
-                raise ValueError(f"layer {i} {key} must be positive, got {n}")
+            check_int(layer[key], f"layer {i} {key}")
         if i > 0 and layer["input_dim"] != spec[i - 1]["output_dim"]:
             raise ValueError(
                 f"layer {i} input_dim {layer['input_dim']} != "
@@ -88,7 +85,7 @@ def _check_options(i: int, layer: Mapping[str, Any]) -> None:
         raise TypeError(f"layer {i} batch_norm must be True or False, got {batch_norm!r}")
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
         raise TypeError(f"layer {i} dropout must be a number, got {ratio!r}")
-    if not 0 <= ratio < 1:
+    if not 0 <= float(ratio) < 1:
         raise ValueError(f"layer {i} dropout must be in [0, 1), got {ratio}")
 
 

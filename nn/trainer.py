@@ -1,21 +1,25 @@
 """A training loop: mini-batches from a DataLoader, one optimizer step each, a history per epoch.
 
-The trainer knows networks only by what it calls: `gradient`, `params`, `last_layer.loss`,
-`loss`, and `accuracy` or `predict` for the metric.
+The trainer knows networks only by what it calls: `gradient` (which leaves the loss it computed
+in `last_loss`), `params`, `loss`, and `accuracy` or `predict` for the metric.
 
 Training stops with a `FloatingPointError` that names the epoch and the step when it
 diverges: an overflow, a NaN or infinite loss, or a loss more than `divergence` times its
-start. An epoch that fails is undone: the network, the optimizer and the loader's generator
-are put back as they were after the last complete epoch, so that `epoch`, `history` and a
-checkpoint saved after the error agree.
+start. An epoch that fails, for any reason, is undone: the network's parameters and buffers
+(`net.params`, `net.buffers`: Batch Normalization's running averages), the optimizer's
+`state_dict()`, and the state of the loader's `rng` and of every layer's own `rng` (Dropout's
+masks) are put back as they were after the last complete epoch, so that `epoch`, `history`
+and a checkpoint saved after the error agree. Nothing else is undone: a layer's cache of its
+last forward pass, say, is that of the failed step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import sys
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,18 +29,16 @@ from nn.data import ArrayDataset, DataLoader, Dataset
 from nn.optim import Optimizer
 
 EVAL_BATCH_SIZE = 1000  # samples per forward pass when evaluating, to bound memory
-# A step's loss this many times the start loss stops training. The tutorials' runs stay
-# below 3 times their start; runs that blow up pass 10,000 within a few steps.
-DIVERGENCE = 1e4
+DIVERGENCE = 1e4  # a step's loss this many times the start loss stops training
 
 
 class Trainable(Protocol):
     """What the trainer needs of a network (`nn.networks.Network` has all of it)."""
 
     params: MutableMapping[str, NDArray]
-    last_layer: Any  # its `.loss` is the loss of the last forward pass
+    last_loss: float  # the loss of the last `gradient` call
 
-    def gradient(self, x: NDArray, t: NDArray) -> Mapping[str, NDArray]: ...
+    def gradient(self, x: NDArray, t: NDArray) -> Mapping[str, NDArray | None]: ...
 
     def loss(self, x: NDArray, t: NDArray) -> float: ...
 
@@ -44,16 +46,11 @@ class Trainable(Protocol):
 Metric = Callable[[Any, NDArray, NDArray], float]
 
 
-def _rmse_squared(net: Any, x: NDArray, t: NDArray) -> float:
-    y = net.predict(x)
-    return float(np.mean((y - np.asarray(t, dtype=y.dtype).reshape(y.shape)) ** 2))
-
-
 class Trainer:
     """Train `net` with `optimizer` on the batches of `train_loader`, epoch after epoch.
 
     Args:
-        net: a network with `gradient(x, t)`, `params`, `loss(x, t)` and `last_layer.loss`.
+        net: a network with `gradient(x, t)` (setting `last_loss`), `params` and `loss(x, t)`.
         optimizer: e.g. `nn.optim.Adam()`.
         train_loader: a `DataLoader`; its dataset also gives `train_<metric>`.
         test_data: `(x_test, t_test)` or a `Dataset`, evaluated after every epoch.
@@ -64,11 +61,9 @@ class Trainer:
             first epoch's `train_loss` (within the first epoch: its first step's); None: never.
 
     Raises:
-        TypeError: `net`, `optimizer` or `train_loader` lacks what training calls, or an
-            argument has the wrong type.
-        ValueError: the data holds NaN or infinity (the message names the sample), `test_data`
-            is empty or not `(x, t)`, `metric` is unknown or needs a classifier, `divergence`
-            is not above 1, or `history` does not fit the keys.
+        TypeError: a part lacks what training calls, or an argument has the wrong type.
+        ValueError: NaN or infinity in the data (the message names the sample), or an argument
+            out of range.
 
     Examples:
         >>> loader = DataLoader(ArrayDataset(*make_moons(200, rng=0)), shuffle=True, rng=0)
@@ -89,16 +84,7 @@ class Trainer:
         history: Mapping[str, list[float]] | None = None,
         divergence: float | None = DIVERGENCE,
     ) -> None:
-        _check_parts(net, optimizer, train_loader)
-        if progress is not None and not isinstance(progress, bool):
-            raise TypeError(f"progress must be True, False or None, got {progress!r}")
-        if divergence is not None and (
-            isinstance(divergence, bool) or not isinstance(divergence, numbers.Real)
-        ):
-            raise TypeError(f"divergence must be a number or None, got {divergence!r}")
-        if divergence is not None and not divergence > 1:
-            raise ValueError(f"divergence must be above 1 (a growth factor), got {divergence!r}")
-        self.net, self.optimizer, self.train_loader = net, optimizer, train_loader
+        _check_arguments(net, optimizer, train_loader, progress, divergence)
         if isinstance(test_data, tuple):
             if len(test_data) != 2:
                 raise ValueError(f"test_data must be (x_test, t_test), got {len(test_data)} items")
@@ -110,23 +96,12 @@ class Trainer:
         _check_finite_data(train_loader.dataset, "the training data")
         if test_data is not None:
             _check_finite_data(test_data, "test_data")
+        self.net, self.optimizer, self.train_loader = net, optimizer, train_loader
         self.test_data, self.progress, self.divergence = test_data, progress, divergence
         self._metric, self._finish, self.metric_name = _metric(metric, net)
         names = ["loss", self.metric_name] if self.metric_name else ["loss"]
-        keys = [f"train_{k}" for k in names]
-        if test_data is not None:
-            keys += [f"test_{k}" for k in names]
-        self.history: dict[str, list[float]] = {k: [] for k in keys}
-        if history:
-            if set(history) != set(keys) or len({len(v) for v in history.values()}) != 1:
-                raise ValueError(
-                    f"history to continue must have the keys {keys} with one value per epoch "
-                    f"each, got {{{', '.join(f'{k}: {len(v)}' for k, v in history.items())}}}"
-                )
-            try:
-                self.history = {k: [float(v) for v in history[k]] for k in keys}
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"history to continue must hold numbers: {exc}") from None
+        splits = ["train", "test"] if test_data is not None else ["train"]
+        self.history = _history(history, [f"{split}_{k}" for split in splits for k in names])
 
     @property
     def epoch(self) -> int:
@@ -137,143 +112,183 @@ class Trainer:
         """Train `epochs` more epochs; return `self.history`, grown by one value per key each.
 
         Raises:
-            ValueError: `epochs` is not a non-negative integer, or the loader gives no batches;
-                a ValueError or TypeError inside a step says in which epoch and step.
-            FloatingPointError: training diverged (an overflow, a NaN or infinite loss, or a
-                loss above `divergence` times its start); the message names the epoch and step.
-                The failed epoch is undone.
+            ValueError: `epochs` is not a non-negative integer, or the loader gives no batches.
+            FloatingPointError: training diverged; the message names the epoch and step.
+            Any error of a step: a note says in which epoch and step. The failed epoch is undone.
         """
         if not isinstance(epochs, numbers.Integral) or isinstance(epochs, bool) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
         steps = len(self.train_loader)
         if epochs and steps == 0:
             raise ValueError("train_loader gives no batches: fewer samples than one batch?")
-        bar = self._progress_bar(epochs * steps)
+        bar = _progress_bar(self.progress, epochs * steps)
         try:
             for _ in range(epochs):
-                saved = self._save_state()
+                restore = _saved(self.net, self.optimizer, self.train_loader)
                 try:
-                    self._train_epoch(self.epoch + 1, bar)
+                    record = self._train_epoch(self.epoch + 1, bar)
                 except BaseException:  # also Ctrl-C: never leave half an epoch behind
-                    self._restore_state(saved)
+                    restore()
                     raise
+                for key, value in record.items():
+                    self.history[key].append(value)
         finally:
             if bar is not None:
                 bar.close()
         return self.history
 
-    def _save_state(self) -> tuple:
-        """Copies of what an epoch changes: parameters, optimizer state, the loader's rng."""
-        rng = getattr(self.train_loader, "rng", None)
-        return (
-            {name: np.array(p, copy=True) for name, p in self.net.params.items()},
-            self.optimizer.state_dict(),
-            rng.bit_generator.state if isinstance(rng, np.random.Generator) else None,
-        )
-
-    def _restore_state(self, saved: tuple) -> None:
-        params, optimizer_state, rng_state = saved
-        for name, value in params.items():
-            np.copyto(self.net.params[name], value)
-        self.optimizer.load_state_dict(optimizer_state)
-        if rng_state is not None:
-            self.train_loader.rng.bit_generator.state = rng_state
-
-    def _train_epoch(self, epoch: int, bar: Any) -> None:
+    def _train_epoch(self, epoch: int, bar: Any) -> dict[str, float]:
+        """One pass over the loader, one update per batch; the epoch's record of the history."""
         losses: list[float] = []
-        # The loss growth is measured against the first epoch's mean loss, so that a resumed
-        # run (which has it in its history) stops exactly where the uninterrupted run would.
+        # The growth is measured against the first epoch's mean loss, so that a resumed run
+        # (which has it in its history) stops exactly where the uninterrupted run would.
         start = self.history["train_loss"][0] if self.history["train_loss"] else None
         for step, (x, t) in enumerate(self.train_loader, start=1):
-            try:
-                reference = start if start is not None else (losses[0] if losses else None)
-                losses.append(self._step(x, t, reference))
-            except FloatingPointError as exc:
-                hint = "" if "smaller lr" in str(exc) else "; try a smaller lr"
-                raise FloatingPointError(
-                    f"training diverged in epoch {epoch}, step {step}: {exc}{hint}"
-                ) from exc
-            except (ValueError, TypeError) as exc:
-                if type(exc) not in (ValueError, TypeError):  # a subclass may take other args
-                    exc.add_note(f"(in Trainer.fit, epoch {epoch}, step {step})")
-                    raise
-                raise type(exc)(f"in epoch {epoch}, step {step}: {exc}") from exc
-            except Exception as exc:
-                exc.add_note(f"(in Trainer.fit, epoch {epoch}, step {step})")
-                raise
+            where = f"epoch {epoch}, step {step}"
+            with _noted(where):
+                grads = self.net.gradient(x, t)
+            loss = float(self.net.last_loss)  # gradient's own forward pass: no second one
+            reference = start if start is not None else (losses[0] if losses else None)
+            if reason := _diverged(loss, reference, self.divergence):
+                raise FloatingPointError(f"training diverged in {where}: {reason}")
+            with _noted(where):
+                self.optimizer.update(self.net.params, grads)
+            losses.append(loss)
             if bar is not None:
                 bar.update()
         record = {"train_loss": sum(losses) / len(losses)}
-        try:  # the last update may have left parameters that overflow on the next forward pass
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
+        # The last update may have left parameters that overflow on this forward pass.
+        with _noted(f"epoch {epoch}, evaluating after its last step"):
+            if self._metric is not None:
+                record[f"train_{self.metric_name}"] = self._score(self.train_loader.dataset)
+            if self.test_data is not None:
+                record["test_loss"] = evaluate(self.net, self.test_data, _loss)
                 if self._metric is not None:
-                    train = self._evaluate(self.train_loader.dataset)[1]
-                    record[f"train_{self.metric_name}"] = train
-                if self.test_data is not None:
-                    loss, score = self._evaluate(self.test_data, with_loss=True)
-                    record["test_loss"] = loss
-                    if self._metric is not None:
-                        record[f"test_{self.metric_name}"] = score
-        except FloatingPointError as exc:
-            raise FloatingPointError(
-                f"training diverged in epoch {epoch}, evaluating after its last step: {exc}; "
-                "try a smaller lr"
-            ) from exc
-        except Exception as exc:
-            exc.add_note(f"(in Trainer.fit, evaluating after epoch {epoch})")
-            raise
-        for key, value in record.items():
-            self.history[key].append(value)
+                    record[f"test_{self.metric_name}"] = self._score(self.test_data)
         if bar is not None:
             bar.set_postfix({"epoch": epoch, **{k: f"{v:.4g}" for k, v in record.items()}})
+        return record
 
-    def _step(self, x: NDArray, t: NDArray, start: float | None) -> float:
-        """One update; `start` is the loss growth is measured against (None: this is it)."""
-        # Overflow or an invalid operation anywhere in the step raises at once, instead of a
-        # warning now and NaN parameters for the rest of the run.
+    def _score(self, data: Dataset) -> float:
+        assert self._metric is not None
+        return self._finish(evaluate(self.net, data, self._metric))
+
+
+def evaluate(net: Any, data: Dataset, metric: Metric) -> float:
+    """The mean of `metric(net, x, t)` over `data`, a sample mean, in chunks of samples.
+
+    Examples:
+        >>> x, t = make_moons(100, rng=0)
+        >>> net = MultiLayerNet(2, [4], 2, rng=0)
+        >>> evaluate(net, ArrayDataset(x, t), lambda net, x, t: net.loss(x, t)) == net.loss(x, t)
+        True
+    """
+    n, total = len(data), 0.0
+    for start in range(0, n, EVAL_BATCH_SIZE):
+        x, t = data[np.arange(start, min(start + EVAL_BATCH_SIZE, n))]
+        total += metric(net, x, t) * len(x)
+    return total / n
+
+
+def _diverged(loss: float, start: float | None, divergence: float | None) -> str | None:
+    """Why `loss` stops training, or None: not finite, or `divergence` times `start`."""
+    if not math.isfinite(loss):
+        return f"the loss is {loss}; try a smaller lr"
+    if start is None or divergence is None or start <= 0 or loss <= divergence * start:
+        return None
+    return (
+        f"the loss {loss:.4g} is more than {divergence:g} times its start {start:.4g} "
+        "(see Trainer's divergence argument); try a smaller lr"
+    )
+
+
+@contextlib.contextmanager
+def _noted(where: str) -> Iterator[None]:
+    """Overflow raises at once (not NaN weights later); any error gets a note saying `where`."""
+    try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            grads = self.net.gradient(x, t)
-            loss = float(self.net.last_layer.loss)  # from gradient's forward pass: no second one
-            if hasattr(self.net.params, "penalty"):  # weight decay's 0.5 * lambda * sum(W**2)
-                loss += self.net.params.penalty()
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"the loss is {loss}")
-            limit = None if start is None or self.divergence is None else self.divergence * start
-            if limit is not None and start > 0 and loss > limit:
-                raise FloatingPointError(
-                    f"the loss {loss:.4g} is more than {self.divergence:g} times its start "
-                    f"{start:.4g} (see Trainer's divergence argument)"
-                )
-            self.optimizer.update(self.net.params, grads)
-        return loss
-
-    def _evaluate(self, dataset: Dataset, with_loss: bool = False) -> tuple[float, float]:
-        """The mean loss (if asked for) and metric over `dataset`, in chunks."""
-        n, loss, score = len(dataset), 0.0, 0.0
-        for start in range(0, n, EVAL_BATCH_SIZE):
-            x, t = dataset[np.arange(start, min(start + EVAL_BATCH_SIZE, n))]
-            if with_loss:
-                loss += self.net.loss(x, t) * len(x)
-            if self._metric is not None:
-                score += self._metric(self.net, x, t) * len(x)
-        return loss / n, self._finish(score / n)
-
-    def _progress_bar(self, total: int) -> Any:
-        if self.progress is False or (self.progress is None and not sys.stderr.isatty()):
-            return None
-        try:
-            from tqdm import tqdm  # optional: the `train` extra, not a core dependency
-        except ImportError:
-            if self.progress:
-                raise ImportError("progress=True needs tqdm: pip install 'nn[train]'") from None
-            return None
-        return tqdm(total=total, unit="step", leave=True)
+            yield
+    except FloatingPointError as exc:
+        exc.add_note(f"training diverged in {where}: try a smaller lr")
+        raise
+    except Exception as exc:
+        exc.add_note(f"(in Trainer.fit, {where})")
+        raise
 
 
-def _check_parts(net: Any, optimizer: Any, train_loader: Any) -> None:
+def _saved(net: Any, optimizer: Any, loader: Any) -> Callable[[], None]:
+    """Copies of what an epoch changes (see the module's docstring), and a function that
+    puts them back."""
+    arrays = [net.params, getattr(net, "buffers", {})]
+    copies = [{k: np.array(v, copy=True) for k, v in a.items()} for a in arrays]
+    optimizer_state = optimizer.state_dict()
+    layers = getattr(net, "layers", {}).values()
+    generators = [getattr(part, "rng", None) for part in (loader, *layers)]
+    states = [(g, g.bit_generator.state) for g in generators if isinstance(g, np.random.Generator)]
+
+    def restore() -> None:
+        for mapping, saved in zip(arrays, copies, strict=True):
+            for name, value in saved.items():
+                np.copyto(mapping[name], value)
+        optimizer.load_state_dict(optimizer_state)
+        for generator, state in states:
+            generator.bit_generator.state = state
+
+    return restore
+
+
+def _loss(net: Any, x: NDArray, t: NDArray) -> float:
+    return float(net.loss(x, t))
+
+
+def _rmse_squared(net: Any, x: NDArray, t: NDArray) -> float:
+    y = net.predict(x)
+    return float(np.mean((y - np.asarray(t, dtype=y.dtype).reshape(y.shape)) ** 2))
+
+
+def _metric(
+    metric: str | Metric | None, net: Any
+) -> tuple[Metric | None, Callable[[float], float], str]:
+    """`(per-chunk mean, final transform, name)` for a metric argument; name is "" for none."""
+    if metric is None:
+        return None, float, ""
+    if callable(metric):
+        name = getattr(metric, "__name__", "")
+        return metric, float, name if name.isidentifier() else "metric"
+    if metric == "accuracy":
+        last = getattr(net, "last_layer", None)
+        if not hasattr(last, "classify"):
+            raise ValueError(
+                f"metric 'accuracy' needs a classifier, but the network ends in "
+                f"{type(last).__name__}; use metric='rmse' or None"
+            )
+        return lambda net, x, t: net.accuracy(x, t), float, "accuracy"
+    if metric == "rmse":  # averaged as squared errors over chunks, the root taken at the end
+        return _rmse_squared, math.sqrt, "rmse"
+    raise ValueError(f"metric must be 'accuracy', 'rmse', None or a callable, got {metric!r}")
+
+
+def _history(history: Mapping[str, list[float]] | None, keys: list[str]) -> dict[str, list[float]]:
+    """An empty list for each key, or a copy of `history` to continue, checked against them."""
+    if not history:
+        return {k: [] for k in keys}
+    if set(history) != set(keys) or len({len(v) for v in history.values()}) != 1:
+        raise ValueError(
+            f"history to continue must have the keys {keys} with one value per epoch "
+            f"each, got {{{', '.join(f'{k}: {len(v)}' for k, v in history.items())}}}"
+        )
+    try:
+        return {k: [float(v) for v in history[k]] for k in keys}
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"history to continue must hold numbers: {exc}") from None
+
+
+def _check_arguments(
+    net: Any, optimizer: Any, train_loader: Any, progress: Any, divergence: Any
+) -> None:
     """A TypeError naming what is missing, before training would stumble on it."""
     needs = {
-        "net": (net, ("gradient", "params", "last_layer", "loss")),
+        "net": (net, ("gradient", "params", "loss")),
         "optimizer": (optimizer, ("update", "state_dict", "load_state_dict")),
         "train_loader": (train_loader, ("__iter__", "__len__", "dataset")),
     }
@@ -281,6 +296,14 @@ def _check_parts(net: Any, optimizer: Any, train_loader: Any) -> None:
         missing = [name for name in names if not hasattr(obj, name)]
         if missing:
             raise TypeError(f"{what} ({type(obj).__name__}) has no {', '.join(missing)}")
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None, got {progress!r}")
+    if divergence is not None and (
+        isinstance(divergence, bool) or not isinstance(divergence, numbers.Real)
+    ):
+        raise TypeError(f"divergence must be a number or None, got {divergence!r}")
+    if divergence is not None and not float(divergence) > 1:
+        raise ValueError(f"divergence must be above 1 (a growth factor), got {divergence!r}")
 
 
 def _check_finite_data(dataset: Dataset, what: str) -> None:
@@ -301,20 +324,14 @@ def _check_finite_data(dataset: Dataset, what: str) -> None:
                 )
 
 
-def _metric(metric: str | Metric | None, net: Any) -> tuple[Any, Callable[[float], float], str]:
-    """`(per-chunk mean, final transform, name)` for a metric argument; name is "" for none."""
-    if metric is None:
-        return None, float, ""
-    if callable(metric):
-        name = getattr(metric, "__name__", "")
-        return metric, float, name if name.isidentifier() else "metric"
-    if metric == "accuracy":
-        if not hasattr(net.last_layer, "classify"):
-            raise ValueError(
-                f"metric 'accuracy' needs a classifier, but the network ends in "
-                f"{type(net.last_layer).__name__}; use metric='rmse' or None"
-            )
-        return lambda net, x, t: net.accuracy(x, t), float, "accuracy"
-    if metric == "rmse":  # averaged as squared errors over chunks, the root taken at the end
-        return _rmse_squared, math.sqrt, "rmse"
-    raise ValueError(f"metric must be 'accuracy', 'rmse', None or a callable, got {metric!r}")
+def _progress_bar(progress: bool | None, total: int) -> Any:
+    """A tqdm bar of `total` steps, or None (see Trainer's `progress`)."""
+    if progress is False or (progress is None and not sys.stderr.isatty()):
+        return None
+    try:
+        from tqdm import tqdm  # optional: the `train` extra, not a core dependency
+    except ImportError:
+        if progress:
+            raise ImportError("progress=True needs tqdm: pip install tqdm") from None
+        return None
+    return tqdm(total=total, unit="step", leave=True)

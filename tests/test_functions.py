@@ -16,7 +16,7 @@ from nn import (
     sigmoid,
     softmax,
 )
-from nn.functions import check_finite
+from nn._checks import check_finite
 
 finite = st.floats(-1e4, 1e4, allow_nan=False, width=64)
 batches = arrays(np.float64, array_shapes(min_dims=2, max_dims=2, max_side=8), elements=finite)

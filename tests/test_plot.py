@@ -47,7 +47,7 @@ def test_without_matplotlib_the_error_says_what_to_install():
         "try:\n    import nn.plot\nexcept ImportError as e:\n    print(e)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "nn.plot needs matplotlib: pip install 'nn[train]'"
+    assert out.stdout.strip() == "nn.plot needs matplotlib: pip install matplotlib"
 
 
 def test_a_failed_save_leaves_the_old_figure_and_no_temporary(tmp_path, monkeypatch):

@@ -185,7 +185,7 @@ def test_parameters_are_named_as_in_the_book():
         *("W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3")
     ]
     assert list(net.buffers) == ["running_mean1", "running_var1", "running_mean2", "running_var2"]
-    assert net.params.decayed() == ["W1", "W2", "W3"]
+    assert net.weight_decay.decayed(net.params) == ["W1", "W2", "W3"]
     assert repr(net).startswith("MultiLayerNet(Affine1 -> BatchNorm1 -> Relu1 -> Dropout1")
 
 
@@ -308,8 +308,8 @@ def test_spec_keys_for_batch_norm_and_dropout():
     assert repr(net) == (
         "MultiLayerNet(Affine1 -> BatchNorm1 -> Relu1 -> Dropout1 -> Affine2 -> SoftmaxWithLoss)"
     )
-    assert net.params.weight_decay == 0.1
-    assert build_network(spec[1:], rng=0).params.weight_decay == 0.0
+    assert net.weight_decay.lam == 0.1
+    assert build_network(spec[1:], rng=0).weight_decay.lam == 0.0
     bad = [
         ({**spec[0], "batch_norm": 1}, TypeError, "layer 0 batch_norm must be True or False"),
         ({**spec[0], "dropout": 1.5}, ValueError, r"layer 0 dropout must be in \[0, 1\)"),

@@ -12,6 +12,7 @@ import pytest
 from nn import trainer as trainer_module
 from nn.data import ArrayDataset, DataLoader
 from nn.datasets import make_moons, make_sine, train_test_split
+from nn.networks import MultiLayerNet
 from nn.optim import SGD, Adam, Momentum
 from nn.spec import build_network
 from nn.trainer import Trainer
@@ -166,14 +167,13 @@ class StubNet:
 
     def __init__(self, bad=None, error=None):
         self.params = {"W": np.zeros(1)}
-        self.last_layer = Last()
         self.steps, self.bad, self.error = 0, bad, error
 
     def gradient(self, x, t):
         self.steps += 1
         if self.steps == self.bad and self.error:
             raise self.error
-        self.last_layer.loss = math.nan if self.steps == self.bad else float(np.mean(x))
+        self.last_loss = math.nan if self.steps == self.bad else float(np.mean(x))
         return {"W": np.ones(1)}
 
     def loss(self, x, t):
@@ -197,9 +197,10 @@ def test_a_nan_loss_stops_before_the_update_and_names_epoch_and_step():
 
 def test_other_errors_keep_their_type_and_say_where():
     trainer = stub_trainer(StubNet(bad=2, error=ValueError("t has the wrong shape")))
-    # In the message itself, not only in a note that some tools do not show.
-    with pytest.raises(ValueError, match=r"^in epoch 1, step 2: t has the wrong shape$"):
+    with pytest.raises(ValueError) as info:
         trainer.fit(1)
+    assert str(info.value) == "t has the wrong shape"  # the error itself, with a note on where
+    assert info.value.__notes__ == ["(in Trainer.fit, epoch 1, step 2)"]
 
 
 def test_divergence_while_evaluating_names_the_epoch():
@@ -225,7 +226,7 @@ def test_other_errors_while_evaluating_say_where():
     trainer.fit(1)
     with pytest.raises(KeyError) as info:
         trainer.fit(1)
-    assert any("evaluating after epoch 2" in note for note in info.value.__notes__)
+    assert info.value.__notes__ == ["(in Trainer.fit, epoch 2, evaluating after its last step)"]
 
 
 def test_bad_arguments(moons):
@@ -281,7 +282,7 @@ def test_tqdm_is_optional(moons, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert len(moons_trainer(moons, progress=None).fit(1)["train_loss"]) == 1
-    with pytest.raises(ImportError, match=r"nn\[train\]"):
+    with pytest.raises(ImportError, match="pip install tqdm"):
         moons_trainer(moons, progress=True).fit(1)
     assert capsys.readouterr() == ("", "")
 
@@ -419,3 +420,30 @@ def test_missing_parts_and_wrong_types_are_named(moons):
 
 class StubLast:
     last_layer = Last()
+
+
+def test_a_failed_epoch_also_restores_batch_norm_averages_and_dropout_masks():
+    def run():
+        net = MultiLayerNet(2, [16], 2, batch_norm=True, dropout=0.3, rng=1)
+        loader = DataLoader(ArrayDataset(*make_moons(200, rng=0)), 32, shuffle=True, rng=2)
+        return net, Trainer(net, SGD(lr=0.1), loader, metric=None, progress=False)
+
+    net, trainer = run()
+    trainer.fit(1)
+    buffers = {k: v.copy() for k, v in net.buffers.items()}
+    dropout_rng = net.layers["Dropout1"].rng  # its own generator, not the loader's
+    state = dropout_rng.bit_generator.state
+    trainer.optimizer.lr = 1e300  # the first step's forward pass moves both, then overflows
+    with pytest.raises(FloatingPointError, match="epoch 2"):
+        trainer.fit(1)
+    for name, value in buffers.items():
+        np.testing.assert_array_equal(net.buffers[name], value, err_msg=name)
+    assert dropout_rng.bit_generator.state == state
+    # And so the run goes on exactly as one that never failed.
+    trainer.optimizer.lr = 0.1
+    trainer.fit(1)
+    straight, other = run()
+    other.fit(2)
+    assert trainer.history == other.history
+    for name in net.params:
+        np.testing.assert_array_equal(net.params[name], straight.params[name], err_msg=name)

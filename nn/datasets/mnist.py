@@ -18,7 +18,6 @@ import io
 import math
 import numbers
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -29,6 +28,7 @@ from typing import BinaryIO
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from nn._checks import atomic_write, check_sizes
 from nn.init import as_rng, float_dtype
 
 SUBSET_PATH = Path(__file__).with_name("mnist-10k.npz")
@@ -100,10 +100,10 @@ def load_mnist(
         raise ValueError(f"source must be 'subset' or 'full', got {source!r}")
 
     def images(x: NDArray[np.uint8]) -> NDArray:
+        y: NDArray = x.astype(dtype) if normalize else x
         if normalize:
-            x = x.astype(dtype)
-            x /= 255.0
-        return x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
+            y /= 255.0
+        return y.reshape(len(y), -1) if flatten else y.reshape(len(y), 1, *y.shape[1:])
 
     def labels(t: NDArray[np.uint8]) -> NDArray:
         return one_hot(t, 10, dtype=dtype) if one_hot_label else t
@@ -131,10 +131,7 @@ def one_hot(labels: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float6
         array([[0., 0., 1.],
                [1., 0., 0.]])
     """
-    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool):
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
-    if num_classes <= 0:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    check_sizes(num_classes=num_classes)
     t = np.asarray(labels)
     if t.ndim != 1 or not (np.issubdtype(t.dtype, np.integer) or t.size == 0):
         raise ValueError(f"labels must be integers of shape (N,), got {t.dtype} {t.shape}")
@@ -251,27 +248,19 @@ def _fetch(name: str, cache: Path, mirrors: tuple[str, ...], progress: Progress 
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=cache)
         try:
-            with os.fdopen(fd, "wb") as f:
+            with atomic_write(path, suffix=".part") as tmp, open(tmp, "wb") as f:
                 digest = _download(url, f, name, progress)
+                if digest != expected:  # raised inside: the download is deleted
+                    raise ValueError(
+                        f"checksum mismatch for {name} from {url}: expected MD5 {expected}, "
+                        f"got {digest}; the download was deleted"
+                    )
         except (OSError, http.client.HTTPException) as exc:
-            os.unlink(tmp)
             if isinstance(exc, urllib.error.HTTPError):
                 exc.close()  # an HTTP error response holds its connection open
             failures.append(f"{url}: {exc}")
             continue
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        if digest != expected:
-            os.unlink(tmp)
-            raise ValueError(
-                f"checksum mismatch for {name} from {url}: expected MD5 {expected}, got {digest}; "
-                "the download was deleted"
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache may be shared
-        os.replace(tmp, path)
         return path
     raise ConnectionError(
         f"could not download {name} for load_mnist(source='full'):\n  "

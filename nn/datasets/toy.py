@@ -70,7 +70,7 @@ def make_sine(
     amplitude: float = 20.0,
     noise: float = 0.0,
     rng: np.random.Generator | int | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """Points `x` on `[start, stop)` and targets `t = amplitude * sin(2 pi x)`, for regression.
 
     Args:
