@@ -384,3 +384,19 @@ def test_complex_or_text_dout_is_refused_before_any_gradient_is_stored(dout):
     with pytest.raises(TypeError, match="expected real numbers"):
         layer.backward(dout)  # complex lost its imaginary part; text was a NumPy ValueError
     assert layer.dW is None and layer.db is None
+
+
+@pytest.mark.parametrize(
+    ("t", "match"),
+    [
+        ([0, 1, np.inf], "labels t must be integers, got dtype float64, such as inf"),
+        ([0, np.nan, 1], "labels t must be integers, got dtype float64, such as nan"),
+        (["0", "1", "2"], "labels t must be integers, got dtype <U1"),
+    ],
+)
+def test_infinite_or_text_labels_are_named(t, match):
+    # were a RuntimeWarning from np.mod(inf, 1), and NumPy's "ufunc 'remainder' not supported"
+    layer = SoftmaxWithLoss()
+    with pytest.raises(TypeError, match=match):
+        layer.forward(np.zeros((3, 4)), np.array(t))
+    assert layer.y is None and layer.t is None
