@@ -58,7 +58,7 @@ def site_wheel() -> Path:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) on everything, mypy on nn."""
-    session.install(*group("lint"), "numpy")
+    session.install(*group("lint"), ".[train]")  # mypy reads NumPy's and matplotlib's types
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

@@ -55,8 +55,11 @@ def labels_from(t: ArrayLike, x_shape: tuple[int, ...]) -> NDArray[np.intp]:
             f"t must be labels of shape ({n},) or one-hot of shape ({n}, {c}) "
             f"to match scores of shape {x_shape}, got shape {t.shape}"
         )
-    if not (t.dtype.kind in "iu" or np.all(np.mod(t, 1) == 0)):
-        raise TypeError(f"labels t must be integers, got dtype {t.dtype}")
+    if t.dtype.kind not in "biu":  # floats must be whole and finite; text never is a label
+        whole = np.isfinite(t) & (t == np.floor(t)) if t.dtype.kind == "f" else np.zeros(n, bool)
+        if not whole.all():
+            example = f", such as {t[~whole][0]}" if t.dtype.kind == "f" else ""
+            raise TypeError(f"labels t must be integers, got dtype {t.dtype}{example}")
     if n and (t.min() < 0 or t.max() >= c):
         bad = t[(t < 0) | (t >= c)][0]
         raise ValueError(f"label {bad} is out of range for {c} classes (valid: 0 to {c - 1})")

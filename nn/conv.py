@@ -22,14 +22,16 @@ from nn.networks import Network
 
 # --8<-- [start:conv_output_size]
 def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
-    """How many positions a filter takes along one axis: `(input + 2*pad - filter) / stride + 1`.
+    """How many positions a filter takes along one axis: `(input + 2*pad - filter) // stride + 1`.
 
-    An int, or a ValueError if the filter is larger than the padded input or if the stride
-    does not end the last window exactly on the padded input's edge.
+    The division rounds down, as in PyTorch: where the last step of `stride` would carry the
+    filter past the padded input's edge, there is no window, and the rows or columns left over
+    are in no window (for 3x3, stride 2, pad 1 on 28 rows, only the bottom row of padding).
+    An int, or a ValueError if the filter is larger than the padded input.
 
     Examples:
-        >>> conv_output_size(28, 5), conv_output_size(24, 2, stride=2), conv_output_size(4, 2, 2, 1)
-        (24, 12, 3)
+        >>> conv_output_size(28, 5), conv_output_size(24, 2, stride=2), conv_output_size(5, 2, 2)
+        (24, 12, 2)
     """
     if not (stride >= 1 and pad >= 0 and filter_size >= 1):
         raise ValueError(
@@ -41,12 +43,7 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
             f"a filter of size {filter_size} is larger than the input of size {input_size} "
             f"padded by {pad} on each side ({input_size + 2 * pad})"
         )
-    if span % stride:
-        raise ValueError(
-            f"stride {stride} does not fit: a filter of size {filter_size} on an input of size "
-            f"{input_size} padded by {pad} can move {span}, which is not a multiple of {stride}"
-        )
-    return span // stride + 1
+    return span // stride + 1  # the steps of `stride` that fit in `span`, and the start
 
 
 # --8<-- [end:conv_output_size]
@@ -100,7 +97,8 @@ def col2im(
         input_shape: the images' shape `(N, C, H, W)`; the other arguments as for `im2col`.
 
     Returns:
-        `(N, C, H, W)` in `col`'s dtype; what fell on the padding is dropped.
+        `(N, C, H, W)` in `col`'s dtype; what fell on the padding is dropped, and a pixel in
+        no window (the floor of `conv_output_size`) gets 0.
     """
     N, C, H, W = input_shape
     out_h = conv_output_size(H, filter_h, stride, pad)
@@ -127,15 +125,22 @@ class WindowLayer(Layer):
     stride: int = 1
     pad: int = 0
 
-    def check_window(self, window: tuple[int, ...], stride: int, pad: int) -> tuple[int, int]:
-        """`(stride, pad)`: positive window sizes and stride, a pad smaller than the window."""
+    def check_window(
+        self, window: tuple[int, ...], stride: int, pad: int, *, pad_below_window: bool = False
+    ) -> tuple[int, int]:
+        """`(stride, pad)`: positive window sizes and stride, a pad >= 0.
+
+        With `pad_below_window` (Pooling), the pad must be smaller than the window, so that no
+        window holds only padding.
+        """
         name, values = type(self).__name__, (*window, stride, pad)
         if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
             raise TypeError(f"{name}: window {window}, stride and pad must be ints, got {values}")
-        if min(window) < 1 or stride < 1 or not 0 <= pad < min(window):
+        too_wide = pad_below_window and pad >= min(window)
+        if min(window) < 1 or stride < 1 or pad < 0 or too_wide:
+            rule = "0 <= pad < the window's smaller side" if pad_below_window else "0 <= pad"
             raise ValueError(
-                f"{name} needs a window of positive sizes, a stride >= 1 and 0 <= pad < the "
-                f"window's smaller side (a wider border adds windows of padding only); got "
+                f"{name} needs a window of positive sizes, a stride >= 1 and {rule}; got "
                 f"window {tuple(window)}, stride {stride}, pad {pad}"
             )
         return int(stride), int(pad)
@@ -220,7 +225,9 @@ class Pooling(WindowLayer):
     """
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
-        self.stride, self.pad = self.check_window((pool_h, pool_w), stride, pad)
+        self.stride, self.pad = self.check_window(
+            (pool_h, pool_w), stride, pad, pad_below_window=True
+        )
         self.pool_h, self.pool_w = pool_h, pool_w
         self.img = None  # the padded input
         self.out = None
@@ -297,6 +304,16 @@ class SimpleConvNet(Network):
         layers["Relu2"] = Relu()
         layers["Affine2"] = Affine(W3, np.zeros(output_size, dtype))
         super().__init__(layers, SoftmaxWithLoss())
+        self.input_dim = (C, H, W)
+
+    def predict(self, x, train_flg=False):  # typed in Network.predict
+        """The scores for images `(N, C, H, W)` of the `input_dim` the network was built for."""
+        if np.ndim(x) != 4 or np.shape(x)[1:] != self.input_dim:
+            raise ValueError(
+                f"SimpleConvNet expects input of shape (N, {', '.join(map(str, self.input_dim))})"
+                f", got {np.shape(x)}"
+            )
+        return super().predict(x, train_flg)
 
 
 # --8<-- [end:simple_conv_net]

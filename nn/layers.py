@@ -9,6 +9,7 @@ helpers of `Layer` and `LossLayer` below, which each method calls in one line.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -58,21 +59,32 @@ class Layer:
         raise NotImplementedError
 
     def check_input(
-        self, x: ArrayLike, *, features: int | None = None, dtype: DTypeLike | None = None
+        self,
+        x: ArrayLike,
+        *,
+        features: int | None = None,
+        dtype: DTypeLike | None = None,
+        finite: bool = False,
     ) -> NDArray:
         """`x` as a float array: `dtype` if given, else its own float dtype, else float64.
 
         With `features`, `x` must be `(N, features)` or `(N, ...)` with that many values per
-        sample, e.g. images `(N, 1, 28, 28)` for 784 features.
+        sample and N >= 1, e.g. images `(N, 1, 28, 28)` for 784 features. With `finite`, NaN
+        and infinity are refused too (a layer whose state would keep them: batch norm).
         """
         x = as_float(x)  # refuses text and complex numbers, keeps a float dtype
         if dtype is not None:
             x = x.astype(dtype, copy=False)
+        name = type(self).__name__
         if features is not None and (x.ndim < 2 or math.prod(x.shape[1:]) != features):
             raise ValueError(
-                f"{type(self).__name__} expects x of shape (N, {features}) or (N, ...) with "
+                f"{name} expects x of shape (N, {features}) or (N, ...) with "
                 f"{features} values per sample, got x of shape {x.shape}"
             )
+        if features is not None and x.shape[0] == 0:  # no batch to normalize or reshape
+            raise ValueError(f"{name} needs at least one sample, got x of shape {x.shape}")
+        if finite:
+            check_finite(x, "x")  # after the cast: a float64 too large for float32 is inf
         return x
 
     def record_output(self, out: Any) -> Any:
@@ -92,7 +104,9 @@ class Layer:
                 f"{name}.backward: dout must have the forward output's shape "
                 f"{self._out_shape}, got {np.shape(dout)}"
             )
-        return dout if self._out_dtype is None else np.asarray(dout, dtype=self._out_dtype)
+        if self._out_dtype is None:
+            return dout
+        return as_float(dout).astype(self._out_dtype, copy=False)  # complex or text: TypeError
 
     def check_params(
         self, W: ArrayLike, b: ArrayLike, *, ndim: int, out_axis: int, names: tuple = ("W", "b")
@@ -111,6 +125,40 @@ class Layer:
 
 
 # --8<-- [end:layer]
+
+
+class Setting:
+    """A layer's number, checked whenever it is set: `momentum = Setting(0, 1)` in the class.
+
+    The value must be a real number (not a bool) in `[low, high]`, or `(low, high)` at a side
+    marked open; otherwise `TypeError` or `ValueError` names the layer, the setting and the
+    value. NaN is never in range. The value is kept as a Python float in the instance.
+    """
+
+    def __init__(
+        self, low: float, high: float, *, open_low: bool = False, open_high: bool = False
+    ) -> None:
+        self.low, self.high, self.open_low, self.open_high = low, high, open_low, open_high
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, layer: object, owner: type | None = None) -> Any:
+        return self if layer is None else layer.__dict__[self.name]
+
+    def __set__(self, layer: object, value: object) -> None:
+        where = f"{type(layer).__name__} {self.name}"
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(
+                f"{where} must be a real number, got {value!r} ({type(value).__name__})"
+            )
+        value = float(value)
+        above = self.low < value if self.open_low else self.low <= value
+        below = value < self.high if self.open_high else value <= self.high
+        if not (above and below):
+            span = "(["[not self.open_low] + f"{self.low}, {self.high}" + ")]"[not self.open_high]
+            raise ValueError(f"{where} must be in {span}, got {value!r}")
+        layer.__dict__[self.name] = value
 
 
 # --8<-- [start:unbroadcast]

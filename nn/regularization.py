@@ -9,6 +9,7 @@ weights' gradients.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 
@@ -16,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nn.init import as_rng
-from nn.layers import Layer
+from nn.layers import Layer, Setting
 
 
 # --8<-- [start:batch_normalization]
@@ -31,6 +32,8 @@ class BatchNormalization(Layer):
     param_names = ("gamma", "beta")
     buffer_names = ("running_mean", "running_var")  # state that is not trained, but saved
     uses_train_flg = True
+    momentum = Setting(0, 1)  # checked whenever set: a real number in [0, 1]
+    eps = Setting(0, math.inf, open_low=True, open_high=True)  # finite and > 0
 
     def __init__(self, gamma, beta, momentum=0.9, eps=1e-7):
         self.gamma, self.beta = self.check_params(
@@ -43,7 +46,8 @@ class BatchNormalization(Layer):
         self.dgamma = self.dbeta = None
 
     def forward(self, x, train_flg=True):
-        x = self.check_input(x, features=self.gamma.size, dtype=self.gamma.dtype)
+        # in training, NaN or inf would stay in the running averages for good: refuse it
+        x = self.check_input(x, features=self.gamma.size, dtype=self.gamma.dtype, finite=train_flg)
         self.input_shape = x.shape
         x = x.reshape(len(x), -1)
         if train_flg:  # the batch's own statistics, folded into the running averages
@@ -81,10 +85,9 @@ class Dropout(Layer):
     divide the kept ones by `1 - dropout_ratio`; in evaluation, pass `x` through unchanged."""
 
     uses_train_flg = True
+    dropout_ratio = Setting(0, 1, open_high=True)  # checked whenever set: in [0, 1)
 
     def __init__(self, dropout_ratio=0.5, rng=None):
-        if not 0 <= dropout_ratio < 1:
-            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio!r}")
         self.dropout_ratio, self.rng = dropout_ratio, as_rng(rng)
         self.mask = None
 

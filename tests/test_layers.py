@@ -364,3 +364,39 @@ def test_affine_refuses_complex_and_text_input_before_caching():
         with pytest.raises(TypeError):
             layer.forward(bad)
         assert layer.x.shape == (4, 3) and layer.original_x_shape == (4, 3)
+
+
+def test_affine_refuses_an_empty_batch_by_name():
+    layer = Affine(np.ones((3, 2)), np.zeros(2))
+    with pytest.raises(
+        ValueError, match=r"Affine needs at least one sample, got x of shape \(0, 3\)"
+    ):
+        layer.forward(np.zeros((0, 3)))  # was NumPy's "cannot reshape array of size 0"
+    assert layer.x is None and layer.original_x_shape is None
+
+
+@pytest.mark.parametrize(
+    "dout", [np.ones((2, 2), complex), np.full((2, 2), "a")], ids=["complex", "text"]
+)
+def test_complex_or_text_dout_is_refused_before_any_gradient_is_stored(dout):
+    layer = Affine(np.ones((3, 2)), np.zeros(2))
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="expected real numbers"):
+        layer.backward(dout)  # complex lost its imaginary part; text was a NumPy ValueError
+    assert layer.dW is None and layer.db is None
+
+
+@pytest.mark.parametrize(
+    ("t", "match"),
+    [
+        ([0, 1, np.inf], "labels t must be integers, got dtype float64, such as inf"),
+        ([0, np.nan, 1], "labels t must be integers, got dtype float64, such as nan"),
+        (["0", "1", "2"], "labels t must be integers, got dtype <U1"),
+    ],
+)
+def test_infinite_or_text_labels_are_named(t, match):
+    # were a RuntimeWarning from np.mod(inf, 1), and NumPy's "ufunc 'remainder' not supported"
+    layer = SoftmaxWithLoss()
+    with pytest.raises(TypeError, match=match):
+        layer.forward(np.zeros((3, 4)), np.array(t))
+    assert layer.y is None and layer.t is None

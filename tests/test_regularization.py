@@ -333,3 +333,113 @@ def test_multi_layer_net_options_are_checked():
     assert list(net.layers) == [
         *("Affine1", "BatchNorm1", "Relu1", "Affine2", "Relu2", "Dropout2", "Affine3")
     ]
+
+
+# -- refused calls and settings (issue 21) ------------------------------------------------------
+
+
+def bn_state(layer):
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(layer).items()}
+
+
+def assert_same_state(layer, before):
+    after = vars(layer)
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(after[key], value, err_msg=key)
+            assert after[key].dtype == value.dtype, key
+        else:
+            assert after[key] == value, key
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_batch_norm_refuses_nan_and_inf_in_training_before_the_running_averages_move(bad):
+    layer = BatchNormalization(np.ones(2), np.zeros(2))
+    before = bn_state(layer)
+    with pytest.raises(ValueError, match=rf"x must be finite, but x\[0, 1\] = {bad}"):
+        layer.forward([[1, bad], [2, 3]])
+    assert_same_state(layer, before)
+    assert np.isfinite(layer.running_mean).all() and np.isfinite(layer.running_var).all()
+
+
+def test_batch_norm_refuses_a_float64_too_large_for_its_float32_weights():
+    layer = BatchNormalization(np.ones(2, np.float32), np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="must be finite"), np.errstate(over="ignore"):
+        layer.forward(np.array([[1e300, 1.0], [2.0, 3.0]]))  # inf once cast to float32
+    np.testing.assert_array_equal(layer.running_var, np.ones(2, np.float32))
+
+
+@pytest.mark.parametrize("train_flg", [True, False])
+def test_an_empty_batch_is_a_clear_error_naming_its_shape(train_flg):
+    layer = batch_norm()
+    before = bn_state(layer)
+    with pytest.raises(
+        ValueError, match=r"BatchNormalization needs at least one sample, got x of shape \(0, 4\)"
+    ):
+        layer.forward(np.zeros((0, 4)), train_flg)
+    assert_same_state(layer, before)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"momentum": 1.5}, ValueError, r"momentum must be in \[0, 1\], got 1.5"),
+        ({"momentum": -0.1}, ValueError, r"momentum must be in \[0, 1\], got -0.1"),
+        ({"momentum": np.nan}, ValueError, r"momentum must be in \[0, 1\], got nan"),
+        ({"momentum": "0.9"}, TypeError, r"momentum must be a real number, got '0.9' \(str\)"),
+        ({"eps": -1e-7}, ValueError, r"eps must be in \(0, inf\), got -1e-07"),
+        ({"eps": 0}, ValueError, r"eps must be in \(0, inf\), got 0.0"),
+        ({"eps": np.nan}, ValueError, r"eps must be in \(0, inf\), got nan"),
+        ({"eps": np.inf}, ValueError, r"eps must be in \(0, inf\), got inf"),
+        ({"eps": None}, TypeError, r"eps must be a real number, got None"),
+    ],
+)
+def test_batch_norm_settings_are_checked_when_set(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        BatchNormalization(np.ones(2), np.zeros(2), **kwargs)
+    layer = BatchNormalization(np.ones(2), np.zeros(2))
+    ((name, value),) = kwargs.items()
+    with pytest.raises(error, match=match):
+        setattr(layer, name, value)  # later too: the setting keeps its old value
+    assert (layer.momentum, layer.eps) == (0.9, 1e-7)
+
+
+def test_batch_norm_accepts_the_ends_of_momentums_range_and_a_large_eps():
+    for momentum in (0, 1, np.float32(0.5)):
+        assert BatchNormalization(np.ones(2), np.zeros(2), momentum=momentum).momentum == momentum
+    assert BatchNormalization(np.ones(2), np.zeros(2), eps=1.5).eps == 1.5  # any eps > 0 is valid
+
+
+@pytest.mark.parametrize(
+    ("ratio", "error", "match"),
+    [
+        ("0.5", TypeError, r"dropout_ratio must be a real number, got '0.5' \(str\)"),
+        (None, TypeError, "dropout_ratio must be a real number, got None"),
+        (True, TypeError, r"dropout_ratio must be a real number, got True \(bool\)"),
+        (np.nan, ValueError, r"dropout_ratio must be in \[0, 1\), got nan"),
+        (1, ValueError, r"dropout_ratio must be in \[0, 1\), got 1.0"),
+    ],
+)
+def test_dropout_ratio_is_a_real_number_in_0_1(ratio, error, match):
+    with pytest.raises(error, match=match):
+        Dropout(ratio)
+    layer = Dropout(0.25, rng=0)
+    with pytest.raises(error, match=match):
+        layer.dropout_ratio = ratio
+    assert layer.dropout_ratio == 0.25
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.ones((2, 2), complex), np.array([["a", "b"]]), object()],
+    ids=["complex", "text", "object"],
+)
+def test_a_refused_dropout_call_leaves_its_generator_alone(bad):
+    layer = Dropout(0.5, rng=0)
+    layer.forward(np.ones((2, 3)))
+    state, mask = layer.rng.bit_generator.state, layer.mask.copy()
+    with pytest.raises(TypeError, match="expected real numbers"):
+        layer.forward(bad)
+    assert layer.rng.bit_generator.state == state
+    np.testing.assert_array_equal(layer.mask, mask)
