@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -22,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tools.site.config import ROOT, site_config
+from tools.site.config import HOST, MOUNT, ROOT, site_config
 
 DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
@@ -35,19 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-HOST = "127.0.0.1"
-
-
-def site_path() -> str:
-    """The path the site is published under, from site_url in mkdocs.yml: "/nn/"."""
-    m = re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
-    return urlsplit(m[1]).path.rstrip("/") + "/" if m else "/"
-
-
-# Served as GitHub Pages serves it, under the path of site_url: 404.html and the language
-# switcher use absolute paths such as /nn/assets/....
-MOUNT = site_path()
-
 
 # ---------------------------------------------------------------------------
 # Reading the Markdown sources
@@ -241,36 +223,6 @@ def test_the_tests_a_page_names_exist(path):
 
 # ---------------------------------------------------------------------------
 # The built site
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    """The built site: `nox -s build`'s (NN_BUILT_SITE), or `mkdocs build --strict` into a
-    folder of its own, once per test session. Either way it sits at webroot/<site_url path>."""
-    built = os.environ.get("NN_BUILT_SITE")
-    if built:
-        return Path(built)
-    out = tmp_path_factory.mktemp("webroot") / MOUNT.strip("/")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
-    return out
-
-
-@pytest.fixture(scope="session")
-def webroot(site) -> Path:
-    """The folder a web server serves, so that the site is under the site_url path."""
-    root = site
-    for _ in MOUNT.strip("/").split("/"):
-        root = root.parent
-    return root
 
 
 def test_strict_build_makes_both_languages(site):
@@ -489,42 +441,6 @@ def test_built_files_load_nothing_from_other_hosts(site):
 
 # ---------------------------------------------------------------------------
 # A real browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def server(site, webroot):
-    """The built site over HTTP on 127.0.0.1, under the same path as on GitHub Pages."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", HOST, "-d", str(webroot), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://{HOST}:{port}{MOUNT}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(base, timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"http.server did not start on {base}")
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")
