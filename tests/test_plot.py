@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytest.importorskip("matplotlib", reason="nn.plot needs the train extra: pip install matplotlib")
+
 from nn.plot import plot_decision_boundary, plot_fit, plot_history
 
 

@@ -263,6 +263,7 @@ def test_no_output_without_a_terminal_or_with_progress_false(moons, capsys):
 
 
 def test_progress_false_is_silent_even_on_a_terminal(moons, capsys, monkeypatch):
+    pytest.importorskip("tqdm", reason="the bar needs the train extra: pip install tqdm")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     moons_trainer(moons, progress=False).fit(1)
     assert capsys.readouterr() == ("", "")
@@ -272,6 +273,7 @@ def test_progress_false_is_silent_even_on_a_terminal(moons, capsys, monkeypatch)
 
 
 def test_progress_true_draws_a_bar_on_stderr_only(moons, capsys):
+    pytest.importorskip("tqdm", reason="the bar needs the train extra: pip install tqdm")
     moons_trainer(moons, progress=True).fit(2)
     out, err = capsys.readouterr()
     assert out == ""

@@ -128,6 +128,11 @@ def test_a_checkout_installs_as_the_page_says(server, tmp_path):
     imports_nn_from_itself(checkout / ".venv", checkout)
 
 
+def test_the_readme_names_the_wheel_the_site_serves():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f'pip install "{wheel_name()}[train]"' in readme
+
+
 def test_no_install_line_names_a_placeholder_or_another_package():
     """The README, the pages and the notebooks' first cell (tools/site/notebooks.py)."""
     texts = [ROOT / "README.md", ROOT / "tools" / "site" / "notebooks.py"]

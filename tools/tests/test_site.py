@@ -448,8 +448,8 @@ def browser():
     if not Path(CHROMIUM).exists():
         reason = (
             f"Chromium is not installed ({CHROMIUM} is missing), so the real-browser tests did "
-            "not run. Install it: apt-get install chromium chromium-driver (python3 .ci/dev.py "
-            "test does this when run as root)"
+            "not run. Install it (Debian or Ubuntu, as root): apt-get install chromium "
+            "fonts-noto-cjk; .ci/run does this in CI"
         )
         if os.environ.get("CI"):
             pytest.fail(reason)
