@@ -237,19 +237,32 @@ def softmax_with_loss_nodes(lang: str = "en") -> str:
     dy = -onehot / y + 0.0  # cross-entropy node: d(-sum t log y)/dy = -t / y (+0.0: no "-0")
     jacobian = np.diag(y[0]) - np.outer(y[0], y[0])  # softmax node: dy_k/da_j = y_k (d_kj - y_j)
     assert np.allclose(dy @ jacobian, da), "node-by-node must match SoftmaxWithLoss"
+    nodes = [("a", word("scores a", lang)), ("sm", "Softmax")]
+    nodes += [("ce", word("Cross Entropy<br/>Error", lang))]
+    return loss_nodes(nodes, t[0], [(a, da), (y, dy), (loss, 1)])
+
+
+def loss_nodes(nodes: list[tuple[str, str]], t: object, values: list[tuple]) -> str:
+    """A loss layer as two nodes: scores -> activation -> loss <- labels t, then L.
+
+    `nodes` names and labels the scores, the activation and the loss node; `values` gives each
+    edge's forward value and gradient, from the scores' edge to the loss's.
+    """
+    (x, x_label), (act, act_label), (err, err_label) = nodes
+    ((xv, dx), (yv, dy), (lv, dl)) = values
     return "\n".join(
         [
             FRONT_MATTER,
             "graph LR",
-            f'    a(["{word("scores a", lang)}"])',
-            '    sm(("Softmax")):::op',
-            f'    ce(("{word("Cross Entropy<br/>Error", lang)}")):::op',
-            f'    t(["t = {t[0]}"])',
+            f'    {x}(["{x_label}"])',
+            f'    {act}(("{act_label}")):::op',
+            f'    {err}(("{err_label}")):::op',
+            f'    t(["t = {t}"])',
             '    L(["L"])',
-            edge("a", "sm", fmt(a), fmt(da)),
-            edge("sm", "ce", fmt(y), fmt(dy)),
-            "    t --> ce",
-            edge("ce", "L", fmt(loss), fmt(1)),
+            edge(x, act, fmt(xv), fmt(dx)),
+            edge(act, err, fmt(yv), fmt(dy)),
+            f"    t --> {err}",
+            edge(err, "L", fmt(lv), fmt(dl)),
             OP_CLASS,
         ]
     )
@@ -295,22 +308,9 @@ def sigmoid_with_loss_nodes(lang: str = "en") -> str:
     # binary cross-entropy node: d(-(t log p + (1 - t) log(1 - p)) / N)/dp
     dp = (-column / p + (1 - column) / (1 - p)) / len(t)
     assert np.allclose(dp * p * (1 - p), dz), "node-by-node must match SigmoidWithLoss"
-    return "\n".join(
-        [
-            FRONT_MATTER,
-            "graph LR",
-            f'    z(["{word("scores z", lang)}"])',
-            '    sg(("σ")):::op',
-            f'    bce(("{word("Binary<br/>Cross Entropy", lang)}")):::op',
-            f'    t(["t = {fmt(t)}"])',
-            '    L(["L"])',
-            edge("z", "sg", fmt(z), fmt(dz)),
-            edge("sg", "bce", fmt(p), fmt(dp)),
-            "    t --> bce",
-            edge("bce", "L", fmt(loss), fmt(1)),
-            OP_CLASS,
-        ]
-    )
+    nodes = [("z", word("scores z", lang)), ("sg", "σ")]
+    nodes += [("bce", word("Binary<br/>Cross Entropy", lang))]
+    return loss_nodes(nodes, fmt(t), [(z, dz), (p, dp), (loss, 1)])
 
 
 DIAGRAMS = {

@@ -4,30 +4,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_bench_step_runs_and_prints_its_ratios():
-    # No time is asserted (machines are shared and noisy); the script itself checks that the
-    # floor's first update equals nn's before it times anything.
+# No time is asserted (machines are shared and noisy). Each script checks before it times
+# anything that its reference makes the same update as nn: the flat-NumPy floor's first step
+# (bench_step), the book-style SimpleConvNet (bench_conv).
+@pytest.mark.parametrize(
+    ("script", "repeats", "ratios"),
+    [
+        ("bench_step", "2", {"step/matmuls": 2, "step/floor": 2}),
+        ("bench_conv", "1", {"book/step": 1, "step/matmuls": 1}),
+    ],
+)
+def test_benchmark_runs_and_prints_its_ratios(script, repeats, ratios):
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_step", "--repeats", "2"],
+        [sys.executable, "-m", f"benchmarks.{script}", "--repeats", repeats],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert out.count("step/matmuls") == 2 and out.count("step/floor") == 2, out
-
-
-def test_bench_conv_runs_and_prints_its_ratios():
-    # No time is asserted; the script checks that the book-style reference makes the same
-    # update as nn's SimpleConvNet before it times anything.
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_conv", "--repeats", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "book/step" in out and "step/matmuls" in out, out
+    assert {name: out.count(name) for name in ratios} == ratios, out

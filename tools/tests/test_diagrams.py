@@ -63,25 +63,26 @@ def test_worked_example_numbers_are_in_the_diagrams():
         assert label in both, label
 
 
-def test_softmax_with_loss_nodes_shows_each_nodes_gradient():
+NODE_GRADIENTS = {
     # The affine-softmax page derives these: dL/dy = -t/y at the cross-entropy node, and
     # y - t (N = 1) once the softmax node's local derivative is applied.
-    nodes = render("softmax_with_loss_nodes")
-    for label in [
+    "softmax_with_loss_nodes": [
         '"[0.3, 2.9, 4] ← [0.01821, 0.2452, -0.2634]"',
         '"[0.01821, 0.2452, 0.7366] ← [0, 0, -1.358]"',
         '"0.3057 ← 1"',
-    ]:
-        assert label in nodes, label
-
-
-def test_sigmoid_with_loss_nodes_shows_each_nodes_gradient():
+    ],
     # The network-as-data page derives these: dL/dp = (p - t) / (p (1 - p) N) at the
     # binary cross-entropy node, and (p - t) / N once the sigmoid's local derivative is applied.
-    nodes = render("sigmoid_with_loss_nodes")
-    for label in [
+    "sigmoid_with_loss_nodes": [
         '"[1.5, -0.5] ← [-0.09121, 0.1888]"',
         '"[0.8176, 0.3775] ← [-0.6116, 0.8033]"',
         '"0.3377 ← 1"',
-    ]:
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NODE_GRADIENTS))
+def test_loss_nodes_show_each_nodes_gradient(name):
+    nodes = render(name)
+    for label in NODE_GRADIENTS[name]:
         assert label in nodes, label
