@@ -98,7 +98,17 @@ def wheel(session: nox.Session) -> None:
         if name and (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
-    session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(DIST), str(source))
+    session.run(
+        "python",
+        "-m",
+        "build",
+        "--installer",
+        "uv",
+        "--outdir",
+        str(DIST),
+        str(source),
+        silent=True,
+    )
     session.run("twine", "check", "--strict", *map(str, DIST.iterdir()))
     (whl,) = DIST.glob("*.whl")
     session.install("--reinstall-package", DIST_NAME, f"{whl}[train]")  # same version, new code
