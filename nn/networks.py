@@ -88,21 +88,21 @@ class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
 
     def __init__(self, layers: dict[str, Layer], last_layer: Layer, weight_decay: float = 0.0):
-        self.layers = layers
-        self.last_layer = last_layer
+        self.layers, self.last_layer = layers, last_layer
         self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays
         self.buffers = Parameters(layers, names="buffer_names")  # running averages, if any
         self.weight_decay = WeightDecay(weight_decay)  # an L2 penalty on the weights; 0: none
 
     def predict(self, x: ArrayLike, train_flg: bool = False) -> NDArray:
         """The scores for `x`: every layer's forward, in order, in evaluation mode unless asked."""
-        for layer in self.layers.values():
-            x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
+        with caches_kept_on_error(self):  # a layer that refuses x leaves the others as they were
+            for layer in self.layers.values():
+                x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
         return np.asarray(x)
 
     def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
         """The mean loss of the scores for `x` against `t`, plus the weight decay penalty."""
-        with caches_kept_on_error(self):  # a bad t leaves every layer's cache as it was
+        with caches_kept_on_error(self):  # a bad t leaves the network as it was
             loss = self.last_layer.forward(self.predict(x, train_flg), t)
         return loss + self.weight_decay.penalty(self.params)
 
@@ -262,13 +262,26 @@ def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray,
 
 @contextlib.contextmanager
 def caches_kept_on_error(net: Network) -> Iterator[None]:
-    """Put every layer's cache back as it was if the block raises (no half-updated caches)."""
-    layers = [*net.layers.values(), net.last_layer]
-    saved = [dict(vars(layer)) for layer in layers]  # the caches are rebound, never mutated
+    """If the block raises, put the network back as it was: a failed call changes nothing.
+
+    Three kinds of state: the attributes of the network and of every layer (caches and
+    gradients are rebound, never mutated, so the old objects are kept); the buffers (batch
+    norm's running averages are updated in place, so they are copied); and the state of every
+    random generator a layer holds (Dropout's masks).
+    """
+    parts = [net, *net.layers.values(), net.last_layer]
+    saved = [dict(vars(part)) for part in parts]
+    buffers = {name: np.copy(value) for name, value in net.buffers.items()}
+    generators = [g for attributes in saved for g in attributes.values()]
+    states = [(g, g.bit_generator.state) for g in generators if isinstance(g, np.random.Generator)]
     try:
         yield
     except BaseException:
-        for layer, attributes in zip(layers, saved, strict=True):
-            vars(layer).clear()
-            vars(layer).update(attributes)
+        for part, attributes in zip(parts, saved, strict=True):
+            vars(part).clear()
+            vars(part).update(attributes)
+        for name, value in buffers.items():
+            np.copyto(net.buffers[name], value)
+        for generator, state in states:
+            generator.bit_generator.state = state
         raise

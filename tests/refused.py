@@ -47,6 +47,32 @@ def assert_refused(layer, call):
     assert_unchanged(layer, before)
 
 
+def parts(net):
+    """A network's parts by name: the network itself, each layer, the loss layer."""
+    return {"net": net, **net.layers, "last_layer": net.last_layer}
+
+
+def net_snapshot(net):
+    """The whole state of a network: a `snapshot` of each of its parts."""
+    return {name: snapshot(part) for name, part in parts(net).items()}
+
+
+def assert_net_unchanged(net, before):
+    assert parts(net).keys() == before.keys()
+    for name, part in parts(net).items():
+        try:
+            assert_unchanged(part, before[name])
+        except AssertionError as e:
+            raise AssertionError(f"{name}: {e}") from None
+
+
+def assert_net_refused(net, call, match=None):
+    before = net_snapshot(net)
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+    assert_net_unchanged(net, before)
+
+
 # -- bad inputs ---------------------------------------------------------------------------------
 
 seeds = st.integers(0, 2**32 - 1)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nn import MultiLayerNet, Parameters, TwoLayerNet, gradient_check, numerical_gradient
+from tests.refused import assert_net_refused
 
 
 @pytest.fixture
@@ -172,6 +173,54 @@ def test_a_refused_target_leaves_every_cache_as_it_was(batch):
         assert b.keys() == a.keys()
         for k in b:
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+# A refused call changes nothing, state that is not a cache included. Before: batch norm's
+# running averages had moved and dropout's generator had drawn by the time the loss layer, or
+# a later layer, refused the call.
+X4 = np.arange(16.0).reshape(4, 4) % 5
+
+
+def x_with(value):
+    x = X4.copy()
+    x[1, 2] = value
+    return x
+
+
+@pytest.mark.parametrize("norm", [{"batch_norm": True}, {"dropout": 0.5}])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda net: net.gradient(X4, [0, 1, 2, 7]), "label 7 is out of range"),
+        (lambda net: net.gradient(X4, [0, 1, 2]), r"labels of shape \(4,\)"),
+        (lambda net: net.loss(X4, [0, 1, 2], train_flg=True), r"labels of shape \(4,\)"),
+        (lambda net: net.loss(X4, [0.5, 1, 2, 0], train_flg=True), "must be integers"),
+    ],
+    ids=["gradient, label out of range", "gradient, 3 labels", "loss, 3 labels", "loss, 0.5"],
+)
+def test_refused_labels_leave_running_averages_and_dropout_rng(norm, call, match):
+    net = MultiLayerNet(4, [6], 3, rng=0, **norm)
+    net.gradient(X4, [0, 1, 2, 0])  # caches, gradients and running averages hold values
+    assert_net_refused(net, lambda: call(net), match)
+
+
+@pytest.mark.parametrize("value", [np.nan, -np.inf])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net, x: net.gradient(x, [0, 1, 2, 0]),
+        lambda net, x: net.loss(x, [0, 1, 2, 0], train_flg=True),
+        lambda net, x: net.predict(x, train_flg=True),
+    ],
+    ids=["gradient", "loss", "predict"],
+)
+def test_non_finite_input_refused_by_a_later_batch_norm_leaves_dropout_rng(value, call):
+    # Dropout1 draws its mask before BatchNorm2 refuses the NaN or inf that reaches it (here
+    # -inf in x gives +inf in Affine1's output, which ReLU and Dropout pass on).
+    net = MultiLayerNet(4, [6, 5], 3, batch_norm=[False, True], dropout=0.3, rng=0)
+    net.gradient(X4, [0, 1, 2, 0])
+    with np.errstate(invalid="ignore"):  # inf - inf in Affine1: NaN, as in NumPy and PyTorch
+        assert_net_refused(net, lambda: call(net, x_with(value)), "x must be finite")
 
 
 def test_accuracy_names_a_wrong_number_of_labels(batch):
