@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from nn._checks import check_sizes
+from nn._checks import check_finite, check_sizes, labels_from
 from nn.gradient import numerical_gradient
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, MSELoss, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
@@ -108,7 +108,7 @@ class Network:
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
-        predicted, t = classify(self.last_layer, self.predict(x), t)
+        predicted, t = classify(self, x, t)  # predict(x)'s classes, and t checked
         return float(np.mean(predicted == t))
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray | None]:
@@ -243,21 +243,30 @@ def per_layer(value: Any, n: int, what: str, kind: type) -> list:
     return list(value)
 
 
-def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray, NDArray]:
-    """The classes `last_layer` predicts for `scores`, and the labels `t` as a flat array.
+def classify(net: Network, x: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray]:
+    """The classes `net` predicts for `x`, and the labels `t`, checked as the loss checks them.
+
+    A refused call leaves the network as it was (see `caches_kept_on_error`).
 
     Raises:
-        TypeError: the last layer is not a classification loss (it has no `classify`).
-        ValueError: `t` does not hold one label (or one one-hot row) per row of `scores`.
+        TypeError: the last layer is not a classification loss (it has no `classify`), or
+            `t` holds text or fractions.
+        ValueError: the scores are not finite, or `t` does not hold one label (or one-hot
+            row) per sample, each a class of the scores.
     """
-    if not hasattr(last_layer, "classify"):
-        raise TypeError(f"accuracy needs a classifier; this network ends in {last_layer}")
-    predicted, labels = last_layer.classify(scores), np.asarray(t)
-    if labels.ndim == 2 and labels.shape[1] > 1:  # one-hot rows: the label is the column of the 1
-        labels = labels.argmax(axis=1)
-    if labels.size != len(predicted):
-        raise ValueError(f"t has {labels.size} labels for {len(predicted)} samples: give one each")
-    return predicted, labels.reshape(len(predicted))
+    if not hasattr(net.last_layer, "classify"):
+        raise TypeError(f"accuracy needs a classifier; this network ends in {net.last_layer}")
+    with caches_kept_on_error(net):
+        scores, t = net.predict(x), np.asarray(t)
+        check_finite(scores, "scores")  # NaN has no largest score; the loss refuses it too
+        n, classes = len(scores), max(scores.shape[1], 2)  # one sigmoid unit: classes 0 and 1
+        if (len(t) if t.ndim else t.size) != n:
+            count = len(t) if t.ndim else t.size
+            raise ValueError(f"t has {count} labels for {n} samples: give one each")
+        if t.shape == (n, 1) and classes > scores.shape[1]:  # one sigmoid unit's 0/1 column
+            t = t.reshape(n)
+        labels = labels_from(t, (n, classes))  # labels, or one-hot rows; whole and in range
+    return net.last_layer.classify(scores), labels
 
 
 @contextlib.contextmanager
