@@ -114,7 +114,8 @@ def shapes(ndims=(1, 5), side=(0, 5)):
 @st.composite
 def bad_labels(draw, n, c):
     """Labels for n samples of c classes that are wrong: length, range, kind or one-hot rows."""
-    kind = draw(st.sampled_from(["length", "range", "fraction", "one-hot", "text", "axes"]))
+    kinds = ["length", "range", "fraction", "one-hot", "width", "text", "axes"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "length":
         m = draw(st.integers(0, 8).filter(lambda m: m != n))
         return np.zeros(m, dtype=int)
@@ -130,6 +131,9 @@ def bad_labels(draw, n, c):
         t = np.eye(c)[np.zeros(n, dtype=int)]
         t[draw(st.integers(0, n - 1))] = draw(st.sampled_from([0, 2, 0.5])) * np.eye(c)[1]
         return t
+    if kind == "width":  # one-hot rows for another number of classes
+        width = draw(st.sampled_from([1, c - 1, c + 1, c + 5]))
+        return np.eye(width)[np.zeros(n, dtype=int)]
     if kind == "text":
         return np.full(n, draw(st.sampled_from(["0", "cat"])))
     return np.zeros((n, c, 1), dtype=int)
