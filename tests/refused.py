@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
+from nn import MultiLayerNet, SimpleConvNet, TwoLayerNet
+
 # -- the state of a layer, and comparing two of them --------------------------------------------
 
 
@@ -137,3 +139,26 @@ def bad_labels(draw, n, c):
     if kind == "text":
         return np.full(n, draw(st.sampled_from(["0", "cat"])))
     return np.zeros((n, c, 1), dtype=int)
+
+
+# -- small networks of each kind, and a good batch for them --------------------------------------
+
+CLASSES = 3
+SAMPLE = {"TwoLayerNet": (6,), "MultiLayerNet": (6,), "SimpleConvNet": (2, 6, 6)}
+
+
+def make(name, draw):
+    """A small network of kind `name`; `draw` picks its variant (hypothesis's `data.draw`)."""
+    if name == "TwoLayerNet":
+        return TwoLayerNet(6, 5, CLASSES, weight_init_std="he", rng=0)
+    if name == "MultiLayerNet":  # a batch norm first, or after a Dropout has drawn its mask
+        norms = draw(st.sampled_from([[True, True], [False, True]]), label="batch_norm")
+        return MultiLayerNet(6, [5, 4], CLASSES, batch_norm=norms, dropout=0.3, rng=0)
+    # 6x6 images, 3x3 filters, 2x2 pooling: every pixel reaches the scores
+    return SimpleConvNet((2, 6, 6), 2, 3, hidden_size=4, output_size=CLASSES, rng=0)
+
+
+def good_batch(name, n, seed=0):
+    """`n` random samples for a network of kind `name`, and a label of each class in turn."""
+    x = np.random.default_rng(seed).standard_normal((n, *SAMPLE[name]))
+    return x, np.arange(n) % CLASSES

@@ -21,33 +21,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nn import MultiLayerNet, SimpleConvNet, TwoLayerNet
 from tests.refused import (
     BAD,
+    CLASSES,
+    SAMPLE,
     array,
     assert_net_refused,
     bad_labels,
+    good_batch,
+    make,
     not_real,
     shapes,
 )
-
-CLASSES = 3
-SAMPLE = {"TwoLayerNet": (6,), "MultiLayerNet": (6,), "SimpleConvNet": (2, 6, 6)}
-
-
-def make(name, draw):
-    if name == "TwoLayerNet":
-        return TwoLayerNet(6, 5, CLASSES, weight_init_std="he", rng=0)
-    if name == "MultiLayerNet":  # a batch norm first, or after a Dropout has drawn its mask
-        norms = draw(st.sampled_from([[True, True], [False, True]]), label="batch_norm")
-        return MultiLayerNet(6, [5, 4], CLASSES, batch_norm=norms, dropout=0.3, rng=0)
-    # 6x6 images, 3x3 filters, 2x2 pooling: every pixel reaches the scores
-    return SimpleConvNet((2, 6, 6), 2, 3, hidden_size=4, output_size=CLASSES, rng=0)
-
-
-def good_batch(name, n, seed=0):
-    x = np.random.default_rng(seed).standard_normal((n, *SAMPLE[name]))
-    return x, np.arange(n) % CLASSES
 
 
 def wrong_shape(name):
