@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from nn._checks import check_sizes
+from nn._checks import check_finite, check_sizes, labels_from
 from nn.gradient import numerical_gradient
 from nn.init import as_rng, float_dtype, init_weight
 from nn.layers import Affine, Layer, MSELoss, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
@@ -88,27 +88,27 @@ class Network:
     """Layers applied in order, then a loss layer: the shared half of every network here."""
 
     def __init__(self, layers: dict[str, Layer], last_layer: Layer, weight_decay: float = 0.0):
-        self.layers = layers
-        self.last_layer = last_layer
+        self.layers, self.last_layer = layers, last_layer
         self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays
         self.buffers = Parameters(layers, names="buffer_names")  # running averages, if any
         self.weight_decay = WeightDecay(weight_decay)  # an L2 penalty on the weights; 0: none
 
     def predict(self, x: ArrayLike, train_flg: bool = False) -> NDArray:
         """The scores for `x`: every layer's forward, in order, in evaluation mode unless asked."""
-        for layer in self.layers.values():
-            x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
+        with caches_kept_on_error(self):  # a layer that refuses x leaves the others as they were
+            for layer in self.layers.values():
+                x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
         return np.asarray(x)
 
     def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
         """The mean loss of the scores for `x` against `t`, plus the weight decay penalty."""
-        with caches_kept_on_error(self):  # a bad t leaves every layer's cache as it was
+        with caches_kept_on_error(self):  # a bad t leaves the network as it was
             loss = self.last_layer.forward(self.predict(x, train_flg), t)
         return loss + self.weight_decay.penalty(self.params)
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
-        predicted, t = classify(self.last_layer, self.predict(x), t)
+        predicted, t = classify(self, x, t)  # predict(x)'s classes, and t checked
         return float(np.mean(predicted == t))
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray | None]:
@@ -243,32 +243,54 @@ def per_layer(value: Any, n: int, what: str, kind: type) -> list:
     return list(value)
 
 
-def classify(last_layer: Layer, scores: NDArray, t: ArrayLike) -> tuple[NDArray, NDArray]:
-    """The classes `last_layer` predicts for `scores`, and the labels `t` as a flat array.
+def classify(net: Network, x: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray]:
+    """The classes `net` predicts for `x`, and the labels `t`, checked as the loss checks them.
+
+    A refused call leaves the network as it was (see `caches_kept_on_error`).
 
     Raises:
-        TypeError: the last layer is not a classification loss (it has no `classify`).
-        ValueError: `t` does not hold one label (or one one-hot row) per row of `scores`.
+        TypeError: the last layer is not a classification loss (it has no `classify`), or
+            `t` holds text or fractions.
+        ValueError: the scores are not finite, or `t` does not hold one label (or one-hot
+            row) per sample, each a class of the scores.
     """
-    if not hasattr(last_layer, "classify"):
-        raise TypeError(f"accuracy needs a classifier; this network ends in {last_layer}")
-    predicted, labels = last_layer.classify(scores), np.asarray(t)
-    if labels.ndim == 2 and labels.shape[1] > 1:  # one-hot rows: the label is the column of the 1
-        labels = labels.argmax(axis=1)
-    if labels.size != len(predicted):
-        raise ValueError(f"t has {labels.size} labels for {len(predicted)} samples: give one each")
-    return predicted, labels.reshape(len(predicted))
+    if not hasattr(net.last_layer, "classify"):
+        raise TypeError(f"accuracy needs a classifier; this network ends in {net.last_layer}")
+    with caches_kept_on_error(net):
+        scores, t = net.predict(x), np.asarray(t)
+        check_finite(scores, "scores")  # NaN has no largest score; the loss refuses it too
+        n, classes = len(scores), max(scores.shape[1], 2)  # one sigmoid unit: classes 0 and 1
+        if (len(t) if t.ndim else t.size) != n:
+            count = len(t) if t.ndim else t.size
+            raise ValueError(f"t has {count} labels for {n} samples: give one each")
+        if t.shape == (n, 1) and classes > scores.shape[1]:  # one sigmoid unit's 0/1 column
+            t = t.reshape(n)
+        labels = labels_from(t, (n, classes))  # labels, or one-hot rows; whole and in range
+    return net.last_layer.classify(scores), labels
 
 
 @contextlib.contextmanager
 def caches_kept_on_error(net: Network) -> Iterator[None]:
-    """Put every layer's cache back as it was if the block raises (no half-updated caches)."""
-    layers = [*net.layers.values(), net.last_layer]
-    saved = [dict(vars(layer)) for layer in layers]  # the caches are rebound, never mutated
+    """If the block raises, put the network back as it was: a failed call changes nothing.
+
+    Three kinds of state: the attributes of the network and of every layer (caches and
+    gradients are rebound, never mutated, so the old objects are kept); the buffers (batch
+    norm's running averages are updated in place, so they are copied); and the state of every
+    random generator a layer holds (Dropout's masks).
+    """
+    parts = [net, *net.layers.values(), net.last_layer]
+    saved = [dict(vars(part)) for part in parts]
+    buffers = {name: np.copy(value) for name, value in net.buffers.items()}
+    generators = [g for attributes in saved for g in attributes.values()]
+    states = [(g, g.bit_generator.state) for g in generators if isinstance(g, np.random.Generator)]
     try:
         yield
     except BaseException:
-        for layer, attributes in zip(layers, saved, strict=True):
-            vars(layer).clear()
-            vars(layer).update(attributes)
+        for part, attributes in zip(parts, saved, strict=True):
+            vars(part).clear()
+            vars(part).update(attributes)
+        for name, value in buffers.items():
+            np.copyto(net.buffers[name], value)
+        for generator, state in states:
+            generator.bit_generator.state = state
         raise

@@ -28,79 +28,18 @@ from nn import (
     Sigmoid,
     SoftmaxWithLoss,
 )
+from tests.refused import (
+    FLOATS,
+    array,
+    assert_refused,
+    bad_labels,
+    not_real,
+    seeds,
+    shapes,
+    with_non_finite,
+)
 
-# -- the state of a layer, and comparing two of them --------------------------------------------
-
-
-def snapshot(layer):
-    """Every attribute of `layer`, with arrays copied and generators as their state."""
-    state = {}
-    for key, value in vars(layer).items():
-        if isinstance(value, np.ndarray):
-            state[key] = ("array", id(value), value.copy())
-        elif isinstance(value, np.random.Generator):
-            state[key] = ("rng", id(value), value.bit_generator.state)
-        else:
-            state[key] = ("value", id(value), value)
-    return state
-
-
-def assert_unchanged(layer, before):
-    after = snapshot(layer)
-    assert after.keys() == before.keys(), f"attributes added or removed: {after.keys() ^ before}"
-    for key, (kind, ident, value) in before.items():
-        kind2, ident2, value2 = after[key]
-        assert (kind2, ident2) == (kind, ident), f"{key} was replaced"
-        if kind == "array":
-            assert value2.dtype == value.dtype and value2.shape == value.shape, key
-            np.testing.assert_array_equal(value2, value, err_msg=key)
-        else:
-            assert value2 == value, key
-
-
-def assert_refused(layer, call):
-    before = snapshot(layer)
-    with pytest.raises((ValueError, TypeError)):
-        call()
-    assert_unchanged(layer, before)
-
-
-# -- bad inputs ---------------------------------------------------------------------------------
-
-seeds = st.integers(0, 2**32 - 1)
-FLOATS = (np.float64, np.float32)
-BAD = [np.nan, np.inf, -np.inf]
-
-
-@st.composite
-def array(draw, shape, dtypes=(*FLOATS, np.int64)):
-    """Random values of `shape` in a float or integer dtype (integers are valid input)."""
-    x = np.random.default_rng(draw(seeds)).standard_normal(shape) * 3
-    return x.astype(draw(st.sampled_from(dtypes)))
-
-
-@st.composite
-def not_real(draw, shape):
-    """The right shape, but complex numbers, text or objects: no float means the same."""
-    kind = draw(st.sampled_from(["complex", "text", "object"]))
-    if kind == "complex":
-        return np.ones(shape) + 1j * draw(st.floats(-2, 2))
-    if kind == "text":
-        return np.full(shape, draw(st.sampled_from(["1.0", "a", ""])))
-    return np.full(shape, None, dtype=object)
-
-
-@st.composite
-def with_non_finite(draw, shape):
-    """Finite values but one NaN, inf or -inf at a random place."""
-    x = draw(array(shape, FLOATS))
-    x[tuple(draw(st.integers(0, n - 1)) for n in shape)] = draw(st.sampled_from(BAD))
-    return x
-
-
-def shapes(ndims=(1, 5), side=(0, 5)):
-    """Shapes of `ndims[0]` to `ndims[1]` axes, each of `side[0]` to `side[1]` entries."""
-    return st.integers(*ndims).flatmap(lambda n: st.tuples(*[st.integers(*side)] * n))
+# -- bad douts, and the layers fresh or after one good call -------------------------------------
 
 
 @st.composite
@@ -110,9 +49,6 @@ def wrong_dout(draw, layer, out_shape):
         return draw(not_real(out_shape))
     shape = draw(shapes(ndims=(0, 5)).filter(lambda s: s != out_shape))
     return draw(array(shape))
-
-
-# -- the layers, fresh or after one good call ---------------------------------------------------
 
 
 def prime(layer, x, draw, **kw):
@@ -163,30 +99,6 @@ def test_affine(data):
     else:
         return assert_refused(layer, backward_call(layer, out_shape, data))
     assert_refused(layer, lambda: layer.forward(x))
-
-
-@st.composite
-def bad_labels(draw, n, c):
-    """Labels for n samples of c classes that are wrong: length, range, kind or one-hot rows."""
-    kind = draw(st.sampled_from(["length", "range", "fraction", "one-hot", "text", "axes"]))
-    if kind == "length":
-        m = draw(st.integers(0, 8).filter(lambda m: m != n))
-        return np.zeros(m, dtype=int)
-    if kind == "range":
-        t = np.zeros(n, dtype=int)
-        t[draw(st.integers(0, n - 1))] = draw(st.sampled_from([-1, c, c + 7, -100]))
-        return t
-    if kind == "fraction":
-        t = np.zeros(n)
-        t[draw(st.integers(0, n - 1))] = draw(st.sampled_from([0.5, np.nan, np.inf, 1.25]))
-        return t
-    if kind == "one-hot":
-        t = np.eye(c)[np.zeros(n, dtype=int)]
-        t[draw(st.integers(0, n - 1))] = draw(st.sampled_from([0, 2, 0.5])) * np.eye(c)[1]
-        return t
-    if kind == "text":
-        return np.full(n, draw(st.sampled_from(["0", "cat"])))
-    return np.zeros((n, c, 1), dtype=int)
 
 
 @pytest.mark.parametrize("kinds", [["labels"], ["shape", "empty", "nan", "dtype", "backward"]])

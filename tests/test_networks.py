@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nn import MultiLayerNet, Parameters, TwoLayerNet, gradient_check, numerical_gradient
+from tests.refused import assert_net_refused
 
 
 @pytest.fixture
@@ -174,10 +175,103 @@ def test_a_refused_target_leaves_every_cache_as_it_was(batch):
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+# A refused call changes nothing, state that is not a cache included. Before: batch norm's
+# running averages had moved and dropout's generator had drawn by the time the loss layer, or
+# a later layer, refused the call; and accuracy left the caches of its forward pass behind.
+X4 = np.arange(16.0).reshape(4, 4) % 5
+
+
+def x_with(value):
+    x = X4.copy()
+    x[1, 2] = value
+    return x
+
+
+@pytest.mark.parametrize("norm", [{"batch_norm": True}, {"dropout": 0.5}])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda net: net.gradient(X4, [0, 1, 2, 7]), "label 7 is out of range"),
+        (lambda net: net.gradient(X4, [0, 1, 2]), r"labels of shape \(4,\)"),
+        (lambda net: net.loss(X4, [0, 1, 2], train_flg=True), r"labels of shape \(4,\)"),
+        (lambda net: net.loss(X4, [0.5, 1, 2, 0], train_flg=True), "must be integers"),
+    ],
+    ids=["gradient, label out of range", "gradient, 3 labels", "loss, 3 labels", "loss, 0.5"],
+)
+def test_refused_labels_leave_running_averages_and_dropout_rng(norm, call, match):
+    net = MultiLayerNet(4, [6], 3, rng=0, **norm)
+    net.gradient(X4, [0, 1, 2, 0])  # caches, gradients and running averages hold values
+    assert_net_refused(net, lambda: call(net), match)
+
+
+@pytest.mark.parametrize("value", [np.nan, -np.inf])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net, x: net.gradient(x, [0, 1, 2, 0]),
+        lambda net, x: net.loss(x, [0, 1, 2, 0], train_flg=True),
+        lambda net, x: net.predict(x, train_flg=True),
+    ],
+    ids=["gradient", "loss", "predict"],
+)
+def test_non_finite_input_refused_by_a_later_batch_norm_leaves_dropout_rng(value, call):
+    # Dropout1 draws its mask before BatchNorm2 refuses the NaN or inf that reaches it (here
+    # -inf in x gives +inf in Affine1's output, which ReLU and Dropout pass on).
+    net = MultiLayerNet(4, [6, 5], 3, batch_norm=[False, True], dropout=0.3, rng=0)
+    net.gradient(X4, [0, 1, 2, 0])
+    with np.errstate(invalid="ignore"):  # inf - inf in Affine1: NaN, as in NumPy and PyTorch
+        assert_net_refused(net, lambda: call(net, x_with(value)), "x must be finite")
+
+
+def test_accuracy_with_a_wrong_number_of_labels_leaves_every_cache(batch):
+    x, t = batch
+    net = TwoLayerNet(5, 4, 3, rng=0)
+    net.gradient(x, t)
+    assert_net_refused(net, lambda: net.accuracy(x[:4] + 1.0, t), "t has 6 labels for 4 samples")
+
+
 def test_accuracy_names_a_wrong_number_of_labels(batch):
     x, t = batch
     with pytest.raises(ValueError, match=r"t has 5 labels for 6 samples"):
         TwoLayerNet(5, 4, 3, rng=0).accuracy(x, t[:5])
+
+
+@pytest.mark.parametrize(
+    ("t", "error", "match"),
+    [
+        ([0, 1, 2, 7, 0, 1], ValueError, "label 7 is out of range for 3 classes"),
+        ([0, 1, 2, -1, 0, 1], ValueError, "label -1 is out of range"),
+        ([0, 1, 2, 0.5, 0, 1], TypeError, "must be integers, got dtype float64, such as 0.5"),
+        (np.eye(4)[[0, 1, 2, 3, 0, 1]], ValueError, r"one-hot of shape \(6, 3\)"),
+        (np.full(6, "cat"), TypeError, "must be integers"),
+    ],
+    ids=["class 7 of 3", "class -1", "0.5", "one-hot of width 4", "text"],
+)
+def test_accuracy_refuses_the_labels_the_loss_refuses(batch, t, error, match):
+    # Before: accuracy compared them with the predicted classes and returned a fraction.
+    x, _ = batch
+    net = TwoLayerNet(5, 4, 3, rng=0)
+    with pytest.raises(error, match=match):
+        net.loss(x, t)
+    assert_net_refused(net, lambda: net.accuracy(x, t), match)
+
+
+def test_accuracy_refuses_nan_scores_as_the_loss_does(batch):
+    # Before: the argmax of a row of NaN is class 0, and accuracy returned a fraction.
+    x, t = batch
+    x = x.copy()
+    x[2, 3] = np.nan
+    net = TwoLayerNet(5, 4, 3, rng=0)
+    assert_net_refused(net, lambda: net.accuracy(x, t), r"scores must be finite.* scores\[2, 0\]")
+
+
+def test_accuracy_of_one_sigmoid_unit_takes_labels_a_column_or_one_hot_rows():
+    net = MultiLayerNet(1, [2], 1, loss="sigmoid", rng=0)
+    x = np.array([[1.0], [-1.0], [2.0]])
+    expected = (net.predict(x)[:, 0] > 0).astype(int)
+    for t in (expected, expected[:, None] * 1.0, np.eye(2)[expected]):
+        assert net.accuracy(x, t) == 1.0
+    assert_net_refused(net, lambda: net.accuracy(x, [0, 2, 1]), "label 2 is out of range")
 
 
 def test_hidden_sizes_must_be_a_list():
