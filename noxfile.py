@@ -20,7 +20,7 @@ nox.needs_version = ">=2025.2.9"  # PEP 735 dependency groups
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "tests", "pages", "wheel", "notebooks", "site"]
+nox.options.sessions = ["lint", "tests", "pages", "wheel", "tools", "notebooks", "site"]
 
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -30,8 +30,12 @@ MOUNT = "nn"  # the path of site_url in mkdocs.yml: GitHub Pages serves the site
 SITE = BUILD / "webroot" / MOUNT  # `nox -s build` writes the site here, the tests read it
 NOTEBOOK_RUNS = BUILD / "notebook-runs.json"
 DIST = BUILD / "dist"
-# The site's tests; the wheel's run in `nox -s wheel`, with the wheel installed.
-SITE_TESTS = ["tools/tests", "--ignore=tools/tests/test_wheel.py"]
+# The built site's tests: in a real browser, and against the notebooks' run (`nox -s site`).
+SITE_TESTS = ["tools/tests/test_site.py", "tools/tests/test_notebooks.py"]
+SITE_TESTS += ["tools/tests/test_figures.py"]
+# The rest of tools/tests but the wheel's (`nox -s wheel`): `nox -s tools`.
+TOOLS_TESTS = ["tools/tests", "--ignore=tools/tests/test_wheel.py"]
+TOOLS_TESTS += [f"--ignore={path}" for path in SITE_TESTS]
 QUIET = {"NO_MKDOCS_2_WARNING": "1"}  # Material's notice about MkDocs 2: mkdocs is pinned < 2
 
 
@@ -139,7 +143,7 @@ def notebooks(session: nox.Session) -> None:
 
 @nox.session
 def site(session: nox.Session) -> None:
-    """The built site: prose, figures, diagrams, notebooks' runs, install lines, real browser.
+    """The built site in a real browser, and the notebooks' run against the pages and figures.
 
     It builds the site again (a few seconds), so what it tests is the pages as they are; the
     notebooks' record must be of these pages too (`nox -s notebooks` first, or the test says so).
@@ -148,6 +152,15 @@ def site(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", str(SITE), env=QUIET)
     env = {**QUIET, "NN_BUILT_SITE": str(SITE), "NN_NOTEBOOK_RUNS": str(NOTEBOOK_RUNS)}
     session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or SITE_TESTS), env=env)
+
+
+@nox.session
+def tools(session: nox.Session) -> None:
+    """The tooling's tests: prose of both languages, diagrams, listings, install lines, serve."""
+    session.install(".[train]", *group("site"))
+    session.run(
+        "pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or TOOLS_TESTS), env=QUIET
+    )
 
 
 @nox.session

@@ -11,6 +11,7 @@ rebuilds the wheel only when the package changed.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -49,7 +50,10 @@ def build_wheel() -> Path:
     wheel = folder / wheel_name()
     if wheel.is_file():
         return wheel
-    with tempfile.TemporaryDirectory(prefix="nn-wheel-") as tmp:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Built beside the cache and moved in with one rename, so that two builds of the site at
+    # once (the test command runs two lanes) never see half a wheel.
+    with tempfile.TemporaryDirectory(prefix="nn-wheel-", dir=CACHE) as tmp:
         source = Path(tmp) / "source"
         for name in source_files():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +63,9 @@ def build_wheel() -> Path:
         built = Path(tmp) / wheel.name
         if proc.returncode != 0 or not built.is_file():
             raise RuntimeError(f"building {wheel.name} failed:\n{proc.stdout}\n{proc.stderr}")
-        shutil.rmtree(CACHE, ignore_errors=True)  # one wheel kept: the current one
-        folder.mkdir(parents=True)
-        shutil.move(built, wheel)
+        folder.mkdir(exist_ok=True)
+        os.replace(built, wheel)
+    for old in CACHE.iterdir():  # the wheels of earlier versions of the package
+        if old.is_dir() and old != folder and not old.name.startswith("nn-wheel-"):
+            shutil.rmtree(old, ignore_errors=True)
     return wheel
