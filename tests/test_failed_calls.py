@@ -69,17 +69,22 @@ def backward_call(layer, out_shape, data):
     return lambda: layer.backward(dout)
 
 
+def refuse_forward_or_backward(layer, bad_x, out_shape, data, **forward_kwargs):
+    """A bad input drawn from `bad_x` to forward, or a bad backward call: either is refused."""
+    if data.draw(st.booleans(), label="forward"):
+        x = data.draw(bad_x, label="x")
+        assert_refused(layer, lambda: layer.forward(x, **forward_kwargs))
+    else:
+        assert_refused(layer, backward_call(layer, out_shape, data))
+
+
 @pytest.mark.parametrize("make", [Relu, Sigmoid], ids=["Relu", "Sigmoid"])
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_activations(make, data):
     layer = make()
     out_shape = prime(layer, np.linspace(-2, 2, 12).reshape(3, 4), data.draw)
-    if data.draw(st.booleans(), label="forward"):
-        x = data.draw(not_real(data.draw(shapes(side=(1, 4)))), label="x")
-        assert_refused(layer, lambda: layer.forward(x))
-    else:
-        assert_refused(layer, backward_call(layer, out_shape, data))
+    refuse_forward_or_backward(layer, not_real(data.draw(shapes(side=(1, 4)))), out_shape, data)
 
 
 @settings(max_examples=100, deadline=None)
@@ -163,11 +168,9 @@ def test_batch_norm(train_flg, data):
 def test_dropout_in_training(data):
     layer = Dropout(0.4, rng=data.draw(seeds, label="seed"))
     out_shape = prime(layer, np.ones((3, 5)), data.draw)
-    if data.draw(st.booleans(), label="forward"):
-        x = data.draw(not_real(data.draw(shapes(side=(1, 4)))), label="x")
-        assert_refused(layer, lambda: layer.forward(x, True))  # no mask drawn: same rng state
-    else:
-        assert_refused(layer, backward_call(layer, out_shape, data))
+    # A refused input draws no mask: the generator's state stays.
+    bad_x = not_real(data.draw(shapes(side=(1, 4))))
+    refuse_forward_or_backward(layer, bad_x, out_shape, data, train_flg=True)
 
 
 @st.composite
@@ -194,11 +197,7 @@ def test_convolution(data):
     rng = np.random.default_rng(3)
     layer = Convolution(rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2), stride=2)
     out_shape = prime(layer, rng.standard_normal((2, 3, 7, 6)), data.draw)
-    if data.draw(st.booleans(), label="forward"):
-        x = data.draw(bad_images(3, 3), label="x")
-        assert_refused(layer, lambda: layer.forward(x))
-    else:
-        assert_refused(layer, backward_call(layer, out_shape, data))
+    refuse_forward_or_backward(layer, bad_images(3, 3), out_shape, data)
 
 
 @settings(max_examples=100, deadline=None)
@@ -206,8 +205,4 @@ def test_convolution(data):
 def test_pooling(data):
     layer = Pooling(3, 3, stride=2)
     out_shape = prime(layer, np.random.default_rng(4).standard_normal((2, 2, 7, 6)), data.draw)
-    if data.draw(st.booleans(), label="forward"):
-        x = data.draw(bad_images(None, 3), label="x")
-        assert_refused(layer, lambda: layer.forward(x))
-    else:
-        assert_refused(layer, backward_call(layer, out_shape, data))
+    refuse_forward_or_backward(layer, bad_images(None, 3), out_shape, data)

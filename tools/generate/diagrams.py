@@ -84,28 +84,42 @@ def edge(a: str, b: str, forward: str, backward: str) -> str:
     return f'    {a} -- "{forward} ← {backward}" --> {b}'
 
 
+def value(node: str, label: str) -> str:
+    """A value node: a rounded box."""
+    return f'    {node}(["{label}"])'
+
+
+def values(lang: str, **nodes: str) -> list[str]:
+    """Value nodes labelled with words: `values(lang, num="apple_num")`."""
+    return [value(node, word(label, lang)) for node, label in nodes.items()]
+
+
+def op(node: str, label: str) -> str:
+    """An operation node: a circle."""
+    return f'    {node}(("{label}")):::op'
+
+
+def graph(lines: list[str], direction: str = "LR") -> str:
+    return "\n".join([FRONT_MATTER, f"graph {direction}", *lines, OP_CLASS])
+
+
 def apple(lang: str = "en") -> str:
     mul_apple, mul_tax = MulLayer(), MulLayer()
     apple_price = mul_apple.forward(100, 2)
     price = mul_tax.forward(apple_price, 1.1)
     dapple_price, dtax = mul_tax.backward(1)
     dapple, dapple_num = mul_apple.backward(dapple_price)
-    return "\n".join(
+    return graph(
         [
-            FRONT_MATTER,
-            "graph LR",
-            f'    apple(["{word("apple", lang)}"])',
-            f'    num(["{word("apple_num", lang)}"])',
-            '    m1(("×")):::op',
-            '    m2(("×")):::op',
-            f'    tax(["{word("tax", lang)}"])',
-            f'    price(["{word("price", lang)}"])',
+            *values(lang, apple="apple", num="apple_num"),
+            op("m1", "×"),
+            op("m2", "×"),
+            *values(lang, tax="tax", price="price"),
             edge("apple", "m1", fmt(100), fmt(dapple)),
             edge("num", "m1", fmt(2), fmt(dapple_num)),
             edge("m1", "m2", fmt(apple_price), fmt(dapple_price)),
             edge("tax", "m2", fmt(1.1), fmt(dtax)),
             edge("m2", "price", fmt(price), fmt(1)),
-            OP_CLASS,
         ]
     )
 
@@ -120,20 +134,14 @@ def apple_orange(lang: str = "en") -> str:
     dapple_price, dorange_price = add.backward(dtotal)
     dorange, dorange_num = mul_orange.backward(dorange_price)
     dapple, dapple_num = mul_apple.backward(dapple_price)
-    return "\n".join(
+    return graph(
         [
-            FRONT_MATTER,
-            "graph LR",
-            f'    apple(["{word("apple", lang)}"])',
-            f'    num(["{word("apple_num", lang)}"])',
-            f'    orange(["{word("orange", lang)}"])',
-            f'    onum(["{word("orange_num", lang)}"])',
-            '    m1(("×")):::op',
-            '    m2(("×")):::op',
-            '    a1(("+")):::op',
-            '    m3(("×")):::op',
-            f'    tax(["{word("tax", lang)}"])',
-            f'    price(["{word("price", lang)}"])',
+            *values(lang, apple="apple", num="apple_num", orange="orange", onum="orange_num"),
+            *[
+                op(node, label)
+                for node, label in [("m1", "×"), ("m2", "×"), ("a1", "+"), ("m3", "×")]
+            ],
+            *values(lang, tax="tax", price="price"),
             edge("apple", "m1", fmt(100), fmt(dapple)),
             edge("num", "m1", fmt(2), fmt(dapple_num)),
             edge("orange", "m2", fmt(150), fmt(dorange)),
@@ -143,7 +151,6 @@ def apple_orange(lang: str = "en") -> str:
             edge("a1", "m3", fmt(total), fmt(dtotal)),
             edge("tax", "m3", fmt(1.1), fmt(dtax)),
             edge("m3", "price", fmt(price), fmt(1)),
-            OP_CLASS,
         ]
     )
 
@@ -154,17 +161,16 @@ def relu(lang: str = "en") -> str:
     y = layer.forward(x)
     dout = np.array([1.5, 1.5])
     dx = layer.backward(dout)
-    lines = [FRONT_MATTER, "graph LR"]
+    lines = []
     for i in range(2):
         lines += [
-            f'    x{i}(["x = {fmt(x[i])}"])',
-            f'    r{i}(("ReLU")):::op',
-            f'    y{i}(["y"])',
+            value(f"x{i}", f"x = {fmt(x[i])}"),
+            op(f"r{i}", "ReLU"),
+            value(f"y{i}", "y"),
             edge(f"x{i}", f"r{i}", fmt(x[i]), fmt(dx[i])),
             edge(f"r{i}", f"y{i}", fmt(y[i]), fmt(dout[i])),
         ]
-    lines.append(OP_CLASS)
-    return "\n".join(lines)
+    return graph(lines)
 
 
 def sigmoid(lang: str = "en") -> str:
@@ -181,22 +187,19 @@ def sigmoid(lang: str = "en") -> str:
     layer = Sigmoid()
     assert np.isclose(layer.forward(np.array([x]))[0], y)
     assert np.isclose(layer.backward(np.array([dy]))[0], dx), "node-by-node must match Sigmoid"
-    return "\n".join(
+    return graph(
         [
-            FRONT_MATTER,
-            "graph LR",
-            '    x(["x"])',
-            '    n1(("× −1")):::op',
-            '    n2(("exp")):::op',
-            '    n3(("+ 1")):::op',
-            '    n4(("/")):::op',
-            '    y(["y"])',
+            value("x", "x"),
+            op("n1", "× −1"),
+            op("n2", "exp"),
+            op("n3", "+ 1"),
+            op("n4", "/"),
+            value("y", "y"),
             edge("x", "n1", fmt(x), fmt(dx)),
             edge("n1", "n2", fmt(a), fmt(da)),
             edge("n2", "n3", fmt(b), fmt(db)),
             edge("n3", "n4", fmt(c), fmt(dc)),
             edge("n4", "y", fmt(y), fmt(dy)),
-            OP_CLASS,
         ]
     )
 
@@ -207,22 +210,19 @@ def affine(lang: str = "en") -> str:
     layer = Affine(W, b)
     Y = layer.forward(X)
     dX = layer.backward(np.ones_like(Y))
-    return "\n".join(
+    return graph(
         [
-            FRONT_MATTER,
-            "graph LR",
-            '    X(["X"])',
-            '    W(["W"])',
-            '    b(["b"])',
-            '    dot(("dot")):::op',
-            '    add(("+")):::op',
-            '    Y(["Y"])',
+            value("X", "X"),
+            value("W", "W"),
+            value("b", "b"),
+            op("dot", "dot"),
+            op("add", "+"),
+            value("Y", "Y"),
             edge("X", "dot", shape(X), "dY·Wᵀ " + shape(dX)),
             edge("W", "dot", shape(W), "Xᵀ·dY " + shape(layer.dW)),
             edge("dot", "add", shape(Y), "dY " + shape(Y)),
             edge("b", "add", shape(b), "sum(dY, axis=0) " + shape(layer.db)),
             edge("add", "Y", shape(Y), "dY " + shape(Y)),
-            OP_CLASS,
         ]
     )
 
@@ -250,20 +250,17 @@ def loss_nodes(nodes: list[tuple[str, str]], t: object, values: list[tuple]) -> 
     """
     (x, x_label), (act, act_label), (err, err_label) = nodes
     ((xv, dx), (yv, dy), (lv, dl)) = values
-    return "\n".join(
+    return graph(
         [
-            FRONT_MATTER,
-            "graph LR",
             f'    {x}(["{x_label}"])',
             f'    {act}(("{act_label}")):::op',
             f'    {err}(("{err_label}")):::op',
             f'    t(["t = {t}"])',
-            '    L(["L"])',
+            value("L", "L"),
             edge(x, act, fmt(xv), fmt(dx)),
             edge(act, err, fmt(yv), fmt(dy)),
             f"    t --> {err}",
             edge(err, "L", fmt(lv), fmt(dl)),
-            OP_CLASS,
         ]
     )
 
@@ -276,25 +273,24 @@ def two_layer_net(lang: str = "en") -> str:
     h2 = net.layers["Relu1"].forward(h1)
     scores = net.layers["Affine2"].forward(h2)
     net.gradient(x, t)
-    return "\n".join(
+    # Six layers in a row would be 1,800 px wide: stack them (TB, top to bottom).
+    return graph(
         [
-            FRONT_MATTER,
-            "graph TB",  # six layers in a row would be 1,800 px wide: stack them
-            '    x(["x"])',
+            value("x", "x"),
             '    A1["Affine1<br/>W1 (784, 50), b1 (50,)"]:::op',
             '    R1["Relu1"]:::op',
             '    A2["Affine2<br/>W2 (50, 10), b2 (10,)"]:::op',
             '    S["SoftmaxWithLoss"]:::op',
-            f'    t(["t {shape(t)}"])',
-            '    L(["L"])',
+            value("t", f"t {shape(t)}"),
+            value("L", "L"),
             edge("x", "A1", shape(x), word("not needed", lang)),
             edge("A1", "R1", shape(h1), shape(h1)),
             edge("R1", "A2", shape(h2), shape(h2)),
             edge("A2", "S", shape(scores), shape(scores)),
             "    t --> S",
             edge("S", "L", word("scalar", lang), "1"),
-            OP_CLASS,
-        ]
+        ],
+        "TB",
     )
 
 
