@@ -104,7 +104,7 @@ def test_getting_started_links_the_wheel_the_site_serves(server, site, language)
         served = response.read()
     assert served == (site / wheel_name()).read_bytes()
     blocks = console_blocks(section)
-    assert len(blocks) == 3, blocks  # the wheel, a checkout, the two commands of a checkout
+    assert len(blocks) == 2, blocks  # the wheel, a checkout
     assert any(wheel_name() in line for line in blocks[0]), blocks[0]
 
 
