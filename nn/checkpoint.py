@@ -1,9 +1,23 @@
 """Checkpoints: parameters, optimizer state, epoch, random state and history in one `.npz`.
 
-No pickle anywhere: every entry is a numeric array or a 0-d string array (the random state and
-the history as JSON), and loading uses `allow_pickle=False`. A save goes to a temporary file in
-the same folder that replaces the old checkpoint only once complete, so a crash mid-save leaves
-the previous checkpoint as it was. A load checks the whole file before it changes anything.
+**No pickle.** A pickle is a small program: loading one runs the instructions in the file, and
+those can call any function, so loading somebody else's pickled checkpoint runs their code
+(`np.load` used to unpickle object arrays by default: CVE-2019-6446). An `.npz` file is a zip
+of `.npy` files, each a header and raw numbers. Every entry here is a numeric array or a 0-d
+string array (the random state and the history as JSON), and loading passes
+`allow_pickle=False`, so an object array in a file is refused, never run.
+
+**An atomic write.** A process can die at any moment of a long write. Written in place, the
+old checkpoint would be emptied at once and a crash would leave half a file. `save_checkpoint`
+writes a temporary file in the same folder, `fsync`s it, and renames it over the old one with
+`os.replace`: within one file system the name always points at a complete old file or a
+complete new one. Any error on the way removes the temporary file.
+
+**A load checks everything first.** `load_checkpoint` checks every member's CRC
+(`ZipFile.testzip`), then every entry's name, shape and dtype against the network, the
+optimizer's class and state, the random state and the format version, and only then changes
+anything. A mismatch is a `ValueError` naming the file and what does not fit; the network, the
+optimizer and the generator stay as they were.
 """
 
 from __future__ import annotations
