@@ -18,6 +18,9 @@ DOCS = ROOT / "docs"
 MKDOCS_YML = ROOT / "mkdocs.yml"
 SNIPPETS = "pymdownx.snippets"
 HOST = "127.0.0.1"  # where the tests serve the built site
+# The box under a page's title that names the book's section it follows: a reference, not prose
+# (a glossary term in it is not the term's first use on the page).
+BOOK_BOX = re.compile(r'^!!! info "(?:In the book: |对应原书：).*"\n(?:    .*\n)+', re.M)
 
 
 def site_path() -> str:

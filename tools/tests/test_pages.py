@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.site.config import ROOT
+from tools.site.config import BOOK_BOX, ROOT
 
 TUTORIALS = ROOT / "docs" / "tutorials"
 ENGLISH = sorted(p for p in TUTORIALS.glob("*.md") if not p.name.endswith(".zh.md"))
@@ -64,8 +64,8 @@ def headings(page: Path) -> list[str]:
 
 
 def prose(page: Path, lang: str) -> str:
-    """The page without its code blocks and without the collapsed testing block."""
-    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    """The page without its code blocks, its book box and the collapsed testing block."""
+    text = BOOK_BOX.sub("", FENCE.sub("", page.read_text(encoding="utf-8")))
     start = text.find(TESTED_BLOCK[lang])
     if start >= 0:  # the block runs until the next line that is not indented (or blank)
         rest = re.search(r"\n(?! |\n)", text[start + 1 :])

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tools.site.config import HOST, MOUNT, ROOT, site_config
+from tools.site.config import BOOK_BOX, HOST, MOUNT, ROOT, site_config
 
 DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
@@ -53,7 +53,7 @@ HEADING = re.compile(r"^(#{1,6})\s")
 
 def read_page(path: Path) -> Page:
     page = Page()
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = BOOK_BOX.sub("", path.read_text(encoding="utf-8")).splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]
