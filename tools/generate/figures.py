@@ -156,7 +156,9 @@ def plot_xor_boundary(xor_net: Callable[[Any], Any]) -> Any:
     xor = inputs[:, 0] != inputs[:, 1]
     for value, color, marker in ((False, "#3b5ba5", "o"), (True, "#c0392b", "s")):
         points = inputs[xor == value]
-        ax.scatter(points[:, 0], points[:, 1], s=90, c=color, marker=marker, label=f"XOR = {int(value)}")
+        ax.scatter(
+            points[:, 0], points[:, 1], s=90, c=color, marker=marker, label=f"XOR = {int(value)}"
+        )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
@@ -166,7 +168,7 @@ def plot_xor_boundary(xor_net: Callable[[Any], Any]) -> Any:
 
 
 def plot_loss_and_accuracy(scan: dict[str, Any]) -> Any:
-    """Accuracy (a staircase) and cross-entropy error (smooth) of one classifier against its bias."""
+    """Accuracy (a staircase) and cross-entropy error (smooth) of a classifier against its bias."""
     import matplotlib.pyplot as plt
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 4.2), sharex=True, layout="constrained")
