@@ -83,6 +83,12 @@ TRANSLATIONS = {
         "Test digits SimpleConvNet reads wrong (label → prediction)": (
             "SimpleConvNet 识别错误的测试数字（标签 → 预测）"
         ),
+        "Where the two-layer network's output is above 0.5": "两层网络的输出大于 0.5 的区域",
+        "XOR = 0": "XOR = 0",
+        "XOR = 1": "XOR = 1",
+        "accuracy": "识别精度",
+        "cross-entropy error": "交叉熵误差",
+        "bias b": "偏置 b",
     }
 }
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -137,8 +143,57 @@ def plot_conv_mistakes(mistakes: Any) -> Any:
     return fig
 
 
+def plot_xor_boundary(xor_net: Callable[[Any], Any]) -> Any:
+    """The plane coloured by whether the XOR network's output is above 0.5, and the 4 inputs."""
+    import matplotlib.pyplot as plt
+
+    grid = np.linspace(-0.25, 1.25, 301)
+    gx, gy = np.meshgrid(grid, grid)
+    above = xor_net(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape) > 0.5
+    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
+    ax.contourf(gx, gy, above.astype(float), levels=[-0.5, 0.5, 1.5], colors=["#dbe4f5", "#f6d5cf"])
+    inputs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
+    xor = inputs[:, 0] != inputs[:, 1]
+    for value, color, marker in ((False, "#3b5ba5", "o"), (True, "#c0392b", "s")):
+        points = inputs[xor == value]
+        ax.scatter(
+            points[:, 0], points[:, 1], s=90, c=color, marker=marker, label=f"XOR = {int(value)}"
+        )
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    ax.set_title("Where the two-layer network's output is above 0.5", fontsize=10)
+    ax.legend(loc="upper right", fontsize=9)
+    return fig
+
+
+def plot_loss_and_accuracy(scan: dict[str, Any]) -> Any:
+    """Accuracy (a staircase) and cross-entropy error (smooth) of a classifier against its bias."""
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 4.2), sharex=True, layout="constrained")
+    top.plot(scan["b"], scan["accuracy"], color="#3b5ba5", drawstyle="steps-mid")
+    top.set_ylabel("accuracy")
+    bottom.plot(scan["b"], scan["loss"], color="#c0392b")
+    bottom.set_ylabel("cross-entropy error")
+    bottom.set_xlabel("bias b")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    return fig
+
+
 # figure file name -> (page, variable the page's code defines, function making the figure)
 FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
+    "what-a-network-computes-xor.png": (
+        "docs/tutorials/what-a-network-computes.md",
+        "xor_net",
+        plot_xor_boundary,
+    ),
+    "what-a-network-computes-loss.png": (
+        "docs/tutorials/what-a-network-computes.md",
+        "scan",
+        plot_loss_and_accuracy,
+    ),
     "two-layer-net-history.png": ("docs/tutorials/two-layer-net.md", "history", plot_history),
     "regression-checkpoints-fit.png": (
         "docs/tutorials/regression-checkpoints.md",
