@@ -176,3 +176,32 @@ def test_chinese_parentheses_are_not_nested(page):
         for ch in line:
             depth += {"（": 1, "）": -1}.get(ch, 0)
             assert depth <= 1, f"{page.name}: nested （（ ）） in {line[:80]!r}: rephrase"
+
+
+@pytest.mark.parametrize("page", [*ENGLISH, ROOT / "docs" / "getting-started.md"], **ids)
+def test_each_page_names_the_book_section_it_follows_under_its_title(page):
+    """One box right under the title, naming the book's section, in both languages alike."""
+    for version, label in (
+        (page, '!!! info "In the book: §'),
+        (twin(page), '!!! info "对应原书：'),
+    ):
+        text = version.read_text(encoding="utf-8")
+        boxes = BOOK_BOX.findall(text)
+        assert len(boxes) == 1, f"{version.name}: {len(boxes)} book boxes, not one"
+        title, blank, first = text.split("\n")[:3]
+        assert title.startswith("# ") and not blank and first.startswith(label), (
+            f"{version.name}: the box must come right under the title and read {label}…"
+        )
+
+
+@pytest.mark.parametrize("page", ENGLISH, **ids)
+def test_every_tutorial_ends_with_exercises_and_their_solutions(page):
+    """At least two exercises, each with its solution folded under it, in both languages."""
+    for version, heading in ((page, "## Exercises"), (twin(page), "## 练习")):
+        text = version.read_text(encoding="utf-8")
+        start = text.find(f"\n{heading}")
+        assert start >= 0, f"{version.name}: no {heading!r} section"
+        end = text.find("\n## ", start + 1)
+        section = text[start : end if end >= 0 else len(text)]
+        solutions = re.findall(r"^ *\?\?\? example ", section, re.M)
+        assert len(solutions) >= 2, f"{version.name}: {len(solutions)} solutions, at least 2"
