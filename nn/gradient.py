@@ -184,7 +184,8 @@ def gradient_check(
 
     Args:
         net: float64 `params` (name -> array), `loss(x, t)` and `gradient(x, t)`.
-        x, t: a few samples and their targets.
+        x: a few samples.
+        t: their targets.
         h: the step of the central difference.
         entries: how many entries of each parameter to check, drawn with `rng`; None: all.
         rng: a seed or a `numpy.random.Generator`, needed with `entries`.
