@@ -8,6 +8,7 @@ environment in .nox/ with uv and keeps it. Arguments after `test` go to nox inst
 `python3 .ci/dev.py test -s tests -- tests/test_layers.py`.
 """
 
+import os
 import subprocess
 import sys
 import venv
@@ -35,7 +36,10 @@ def main(argv: list[str]) -> int:
         return subprocess.run([NOX, "-s", "serve", "--", *argv[1:]], cwd=ROOT).returncode
     if len(argv) > 1:
         return subprocess.run([NOX, *argv[1:]], cwd=ROOT).returncode
-    lanes = [subprocess.Popen([NOX, "-s", *lane], cwd=ROOT) for lane in LANES]
+    # One BLAS thread per lane: two lanes on two cores, and NumPy's threads slow down many times
+    # when another process keeps the other core busy.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    lanes = [subprocess.Popen([NOX, "-s", *lane], cwd=ROOT, env=env) for lane in LANES]
     codes = [lane.wait() for lane in lanes]
     for lane, code in zip(LANES, codes, strict=True):
         print(f"{' '.join(lane)}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
