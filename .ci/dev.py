@@ -38,7 +38,12 @@ def main(argv: list[str]) -> int:
         return subprocess.run([NOX, *argv[1:]], cwd=ROOT).returncode
     # One BLAS thread per lane: two lanes on two cores, and NumPy's threads slow down many times
     # when another process keeps the other core busy.
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     lanes = [subprocess.Popen([NOX, "-s", *lane], cwd=ROOT, env=env) for lane in LANES]
     codes = [lane.wait() for lane in lanes]
     for lane, code in zip(LANES, codes, strict=True):
