@@ -163,7 +163,8 @@ def plot_xor_boundary(xor_net: Callable[[Any], Any]) -> Any:
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
     ax.set_title("Where the two-layer network's output is above 0.5", fontsize=10)
-    ax.legend(loc="upper right", fontsize=9)
+    # Below the axes: inside, the legend would cover the input (1, 1).
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
     return fig
 
 
@@ -382,7 +383,9 @@ def make(page: str) -> list[Path]:
     return paths
 
 
-if __name__ == "__main__":
-    for page in figures_by_page():
+if __name__ == "__main__":  # python -m tools.generate.figures [docs/tutorials/PAGE.md ...]
+    import sys
+
+    for page in sys.argv[1:] or figures_by_page():
         for path in make(page):
             print(f"wrote {path.relative_to(ROOT)}")
