@@ -12,9 +12,14 @@ pyproject.toml. CONTRIBUTING.md says what each session checks.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # the project's own tools, e.g. the served wheel's name
+from tools.site.wheel import wheel_name  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"  # PEP 735 dependency groups
 nox.options.default_venv_backend = "uv"
@@ -22,7 +27,6 @@ nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["lint", "tests", "pages", "wheel", "tools", "notebooks", "site"]
 
-ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 DIST_NAME = PYPROJECT["project"]["name"]
 BUILD = ROOT / "build"
@@ -51,9 +55,7 @@ def oldest_numpy() -> str:
 
 def site_wheel() -> Path:
     """The wheel the built site serves (tools/site/wheel.py)."""
-    project = PYPROJECT["project"]
-    name = f"{project['name'].replace('-', '_')}-{project['version']}-py3-none-any.whl"
-    wheel = SITE / name
+    wheel = SITE / wheel_name()
     if not wheel.is_file():
         raise FileNotFoundError(f"{wheel} is missing: run `nox -s build` first")
     return wheel
