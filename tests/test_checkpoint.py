@@ -289,7 +289,6 @@ def test_a_first_save_that_fails_leaves_nothing(tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
-
 @pytest.mark.skipif(os.name != "posix", reason="only POSIX can fsync a folder")
 def test_the_data_is_fsynced_before_the_rename_and_the_folder_after_it(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.npz"
@@ -304,6 +303,7 @@ def test_the_data_is_fsynced_before_the_rename_and_the_folder_after_it(tmp_path,
     save_checkpoint(path, trained()[0], epoch=1)
     assert synced == [(False, False), (True, True)]
     assert load_checkpoint(path, trained()[0]).epoch == 1
+
 
 # --- tampered files: a clear error, and nothing changed
 
