@@ -11,7 +11,10 @@ string array (the random state and the history as JSON), and loading passes
 old checkpoint would be emptied at once and a crash would leave half a file. `save_checkpoint`
 writes a temporary file in the same folder, `fsync`s it, and renames it over the old one with
 `os.replace`: within one file system the name always points at a complete old file or a
-complete new one. Any error on the way removes the temporary file.
+complete new one. Any error on the way removes the temporary file. On POSIX it then `fsync`s
+the folder too (where the file system allows it), so that the rename is on disk when
+`save_checkpoint` returns; without that, a power cut just after a save could bring back the
+old checkpoint, complete but older.
 
 **A load checks everything first.** `load_checkpoint` checks every member's CRC
 (`ZipFile.testzip`), then every entry's name, shape and dtype against the network, the
@@ -22,6 +25,7 @@ optimizer and the generator stay as they were.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import lzma
 import os
@@ -105,9 +109,24 @@ def save_checkpoint(
         np.savez(f, **arrays)
         f.flush()
         os.fsync(f.fileno())  # on disk before the rename makes it the checkpoint
+    _fsync_folder(os.path.dirname(os.path.abspath(path)))  # and the rename itself
 
 
 # --8<-- [end:save_checkpoint]
+
+
+def _fsync_folder(folder: str) -> None:
+    """Put a folder's entries (a rename into it) on disk; POSIX only, best effort."""
+    if os.name != "posix":  # Windows cannot open a folder to fsync it
+        return
+    # Some file systems refuse to open or fsync a folder. The file is in place by now, so an
+    # error here must not turn a save that succeeded into one that seems to have failed.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def load_checkpoint(

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -286,6 +287,22 @@ def test_a_first_save_that_fails_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk gone"):
         save_checkpoint(tmp_path / "ckpt.npz", trained()[0])
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="only POSIX can fsync a folder")
+def test_the_data_is_fsynced_before_the_rename_and_the_folder_after_it(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    synced = []  # (is a folder, the checkpoint exists) at each fsync
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), path.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    save_checkpoint(path, trained()[0], epoch=1)
+    assert synced == [(False, False), (True, True)]
+    assert load_checkpoint(path, trained()[0]).epoch == 1
 
 
 # --- tampered files: a clear error, and nothing changed
