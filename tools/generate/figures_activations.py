@@ -26,8 +26,8 @@ def activation_curves(curves: dict[str, Any], language: str) -> Figure:
     """One panel per layer, stacked: its output (solid) and its slope (dashed) against x."""
     text, font = TEXT[language], fonts(language, 11)
     x = curves["x"]
-    # Stacked, not side by side: about 480 px wide, so it fits a phone's column.
-    fig = Figure(figsize=(4.0, 4.6), layout="constrained")
+    # Stacked, not side by side, and about 350 px wide: it fits a 390 px phone's column unscaled.
+    fig = Figure(figsize=(2.8, 4.4), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True)
     for ax, name in zip(axes, ("Relu", "Sigmoid"), strict=True):
         y, slope = curves[name]
