@@ -1,7 +1,21 @@
 """Activation and loss functions, batched and numerically stable.
 
-Every function keeps a floating input's dtype (float32 in, float32 out) and turns
-any other input into float64. None of them writes into its arguments.
+Every function keeps a floating input's dtype (float32 in, float32 out) and turns any other
+input into float64; input that is not real numbers (complex, text) raises `TypeError`. None of
+them writes into its arguments.
+
+- `sigmoid` computes only `exp(-|x|)`, which is at most 1, on both sides of 0: it never
+  overflows, so `sigmoid(-1000.0)` is 0 without a warning.
+- `softmax` and `log_softmax` work on the last axis, scores `(C,)` or a batch `(N, C)`, and
+  subtract each row's maximum first, so no score can overflow; a scalar or an empty last axis
+  raises `ValueError`. `log_softmax` never takes the log of a probability that rounded to 0.
+- `cross_entropy_error(y, t)` takes probabilities `y` of shape `(C,)` or `(N, C)` (the output
+  of `softmax`) and targets `t` as integer labels `(N,)` (or one label for one sample) or as
+  one-hot rows of `y`'s shape, and returns the mean over the batch. It is always finite: a
+  probability of 0 costs `-log(tiny)`, with `tiny` the smallest positive normal float of `y`'s
+  dtype, where the book adds `1e-7` to every probability. It raises `ValueError` when `y` is not
+  `(C,)` or `(N, C)` with N >= 1, holds a value outside [0, 1] (NaN too), or `t` does not fit
+  it.
 """
 
 from __future__ import annotations
@@ -15,15 +29,6 @@ from nn._checks import as_float, labels_from
 # --8<-- [start:sigmoid]
 def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
     """Logistic sigmoid `1 / (1 + exp(-x))`, elementwise, without overflow.
-
-    Args:
-        x: any shape.
-
-    Returns:
-        An array of the same shape and dtype, values in `[0, 1]`.
-
-    Raises:
-        TypeError: `x` is not real numbers (complex, text), as for every function here.
 
     Examples:
         >>> sigmoid([-1000.0, 0.0, 1000.0])
@@ -44,9 +49,6 @@ def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
 def relu(x: ArrayLike) -> NDArray[np.floating]:
     """Rectified linear unit `max(x, 0)`, elementwise.
 
-    Raises:
-        TypeError: `x` is not real numbers.
-
     Examples:
         >>> relu([-2.0, 0.0, 3.0])
         array([0., 0., 3.])
@@ -61,20 +63,9 @@ def relu(x: ArrayLike) -> NDArray[np.floating]:
 def softmax(x: ArrayLike) -> NDArray[np.floating]:
     """Softmax over the last axis: each row of a batch `(N, C)` sums to 1.
 
-    Args:
-        x: scores `(C,)` or `(N, C)`.
-
-    Returns:
-        Probabilities of the same shape and dtype.
-
-    Raises:
-        TypeError: `x` is not real numbers.
-        ValueError: `x` is a scalar or has no classes.
-
     Examples:
-        >>> softmax([[1000.0, 1000.0], [0.0, 0.0]])
-        array([[0.5, 0.5],
-               [0.5, 0.5]])
+        >>> softmax([1000.0, 1000.0])
+        array([0.5, 0.5])
     """
     x = as_float(x)
     # Subtracting each row's max changes nothing mathematically (it cancels in the ratio)
@@ -86,37 +77,27 @@ def softmax(x: ArrayLike) -> NDArray[np.floating]:
 # --8<-- [end:softmax]
 
 
+# --8<-- [start:log_softmax]
 def log_softmax(x: ArrayLike) -> NDArray[np.floating]:
-    """`log(softmax(x))` over the last axis, computed without taking the log of a 0.
+    """`log(softmax(x))` over the last axis, without taking the log of a probability.
 
-    Raises:
-        TypeError: `x` is not real numbers.
-        ValueError: `x` is a scalar or has no classes.
+    Examples:
+        >>> log_softmax([0.0, -1000.0])
+        array([    0., -1000.])
     """
     x = as_float(x)
-    shifted = x - x.max(axis=-1, keepdims=True)
+    shifted = x - x.max(axis=-1, keepdims=True)  # the largest is 0, so the sum is at least 1
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-# --8<-- [start:cross_entropy_error]
-def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
-    """Mean cross-entropy `-sum(t * log y) / N` of probabilities `y` against labels `t`.
+# --8<-- [end:log_softmax]
 
-    Args:
-        y: probabilities `(C,)` or `(N, C)`, e.g. the output of `softmax`.
-        t: integer labels `(N,)` (or a single label) or one-hot rows of `y`'s shape.
 
-    Returns:
-        The mean over the batch, always finite (a probability of 0 costs `-log(tiny)`).
-
-    Raises:
-        ValueError: `y` is not `(C,)` or `(N, C)` with N >= 1, holds a value outside [0, 1]
-            or NaN, or `t` does not fit it (labels `(N,)` in `[0, C)` or one-hot rows).
-
-    Examples:
-        >>> round(cross_entropy_error([[0.1, 0.9], [0.8, 0.2]], [1, 0]), 4)
-        0.1643
-    """
+# --8<-- [start:probabilities_and_labels]
+def _probabilities_and_labels(
+    y: ArrayLike, t: ArrayLike
+) -> tuple[NDArray[np.floating], NDArray[np.intp]]:
+    """`y` as a batch `(N, C)` of probabilities and `t` as its integer labels `(N,)`, checked."""
     y = as_float(y)
     if y.ndim == 1:  # one sample: make it a batch of one
         t = np.asarray(t)
@@ -125,10 +106,24 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
         raise ValueError(f"y must have shape (C,) or (N, C) with N >= 1, got {y.shape}")
     if not np.all((y >= 0) & (y <= 1)):  # NaN fails both comparisons
         raise ValueError(f"y must be probabilities in [0, 1], got {y[~((y >= 0) & (y <= 1))][0]}")
-    labels = labels_from(t, y.shape)
+    return y, labels_from(t, y.shape)
+
+
+# --8<-- [end:probabilities_and_labels]
+
+
+# --8<-- [start:cross_entropy_error]
+def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
+    """Mean of `-log y[correct class]` over a batch of probabilities `y`, labels or one-hot `t`.
+
+    Examples:
+        >>> round(cross_entropy_error([[0.1, 0.9], [0.8, 0.2]], [1, 0]), 4)
+        0.1643
+    """
+    y, labels = _probabilities_and_labels(y, t)  # y (N, C), labels (N,)
+    p = y[np.arange(len(labels)), labels]  # the probability of the correct class
     # log(0) = -inf; the smallest positive float keeps the loss finite and is exact otherwise.
-    p = np.maximum(y[np.arange(len(labels)), labels], np.finfo(y.dtype).tiny)
-    return float(-np.log(p).mean())
+    return float(-np.log(np.maximum(p, np.finfo(y.dtype).tiny)).mean())
 
 
 # --8<-- [end:cross_entropy_error]

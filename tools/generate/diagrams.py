@@ -206,7 +206,8 @@ def sigmoid(lang: str = "en") -> str:
 
 def affine(lang: str = "en") -> str:
     rng = np.random.default_rng(0)
-    X, W, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), np.zeros(4)
+    # The sizes of the page's example: N = 4 samples, 2 inputs, 3 outputs.
+    X, W, b = rng.standard_normal((4, 2)), rng.standard_normal((2, 3)), np.zeros(3)
     layer = Affine(W, b)
     Y = layer.forward(X)
     dX = layer.backward(np.ones_like(Y))
