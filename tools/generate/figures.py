@@ -35,8 +35,11 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from nn.plot import plot_history
+from tools.generate.figures_optimizers import LOCALIZED as OPTIMIZER_FIGURES
 from tools.generate.figures_training import LOCALIZED
 from tools.site.config import ROOT
+
+LOCALIZED = LOCALIZED | OPTIMIZER_FIGURES  # each drawn in each language by its own function
 
 # Not from tests.codeblocks_snippets, which needs the docs toolchain: digests_in() runs in the
 # notebooks' kernels, whose environment has only nn and matplotlib (tools/notebook_runner.py).
