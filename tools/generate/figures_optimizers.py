@@ -1,0 +1,68 @@
+"""The optimizers page's valley figure: five optimizers' paths on the book's f(x, y) = x²/20 + y².
+
+`valley_paths` (what the page's code computes) maps "SGD, lr=0.95" and so on to the points
+`(steps + 1, 2)` one optimizer visits from the book's start. Each path gets a panel of its own
+over the contour lines of f; the sixth panel shows f along all five paths per step, in the
+same colours. `tools/generate/figures.py` registers the figure and saves it in each language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from tools.generate.figures_training import fonts
+
+TEXT = {
+    "en": {"loss": "f(x, y) at each step", "step": "step", "comma": ", "},
+    "zh": {"loss": "每一步的 f(x, y)", "step": "步", "comma": "，"},
+}
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]  # as the loss curves' figure
+DARKER = 0.7  # the titles' shade of each colour: contrast 4.8:1 or more on white (WCAG AA)
+X_RANGE, Y_RANGE = (-8.0, 2.0), (-2.5, 2.5)
+
+
+def valley(x: Any, y: Any) -> Any:
+    """The book's f(x, y) = x²/20 + y²: 20 times more curved across (y) than along (x)."""
+    return x**2 / 20 + y**2
+
+
+def optimizer_paths(paths: dict[str, np.ndarray], language: str) -> Figure:
+    """Five panels, one path each over the contours of f, and f per step for all five."""
+    text, font = TEXT[language], fonts(language, 11)
+    fig = Figure(figsize=(6.4, 6.2), layout="constrained")
+    axes = fig.subplots(3, 2).ravel()
+    gx, gy = np.meshgrid(np.linspace(*X_RANGE, 201), np.linspace(*Y_RANGE, 101))
+    levels = valley(np.array([0.5, 1.5, 3.0, 5.0, 7.0]), 0.0)  # ellipses through these x
+    for ax, (name, points), colour in zip(axes, paths.items(), COLOURS, strict=False):
+        ax.contour(gx, gy, valley(gx, gy), levels=levels, colors="#b0b0b0", linewidths=0.8)
+        ax.plot(points[:, 0], points[:, 1], "o-", color=colour, ms=3, lw=1.2)
+        ax.plot(0, 0, "+", color="black", ms=10, mew=1.5)
+        title = name.replace(", ", text["comma"])
+        ax.set_title(title, fontproperties=font, color=DARKER * np.array(to_rgb(colour)))
+        ax.set(xlim=X_RANGE, ylim=Y_RANGE, aspect="equal")
+        ax.set_xlabel("$x$", fontsize=11)
+        ax.set_ylabel("$y$", fontsize=11)
+        ax.tick_params(labelsize=10)
+    last = axes[-1]
+    for points, colour in zip(paths.values(), COLOURS, strict=False):
+        f = valley(points[:, 0], points[:, 1])
+        last.plot(np.arange(len(f)), f, color=colour, lw=1.5)
+    last.set_yscale("log")
+    last.set_title(text["loss"], fontproperties=font)
+    last.set_xlabel(text["step"], fontproperties=font)
+    last.xaxis.set_major_locator(MaxNLocator(integer=True))
+    last.tick_params(labelsize=10)
+    last.grid(alpha=0.3)
+    return fig
+
+
+# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
+LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+    "optimizers-valley.png": ("docs/tutorials/optimizers.md", "valley_paths", optimizer_paths),
+}
