@@ -65,7 +65,7 @@ def im2col(
 
     Returns:
         `(N*OH*OW, C*FH*FW)`: rows ordered by image, output row, output column; columns by
-        channel, filter row, filter column.
+            channel, filter row, filter column.
     """
     x = np.asarray(x)
     if x.ndim != 4:
@@ -98,7 +98,7 @@ def col2im(
 
     Returns:
         `(N, C, H, W)` in `col`'s dtype; what fell on the padding is dropped, and a pixel in
-        no window (the floor of `conv_output_size`) gets 0.
+            no window (the floor of `conv_output_size`) gets 0.
     """
     N, C, H, W = input_shape
     out_h = conv_output_size(H, filter_h, stride, pad)

@@ -192,7 +192,7 @@ def gradient_check(
 
     Returns:
         The largest relative error per parameter name, with `kinks` and `checked` counts.
-        The parameters are restored bit for bit, also when `net.loss` raises.
+            The parameters are restored bit for bit, also when `net.loss` raises.
     """
     draw = check_gradient_check(net, h, entries, rng)  # float64, h > 0, entries with an rng
     grads = backprop_gradients(net, x, t)  # by backpropagation, copied
