@@ -107,7 +107,7 @@ def col2im(
 
     Examples:
         >>> col = np.ones((4, 9))  # the four 3x3 windows of a 4x4 image
-        >>> col2im(col, (1, 1, 4, 4), 3, 3)[0, 0, 1]  # row 1: how many windows hold each pixel
+        >>> col2im(col, (1, 1, 4, 4), 3, 3)[0, 0, 1]  # row 1: windows per pixel
         array([2., 4., 4., 2.])
     """
     N, C, H, W = input_shape
@@ -190,7 +190,7 @@ class Convolution(WindowLayer):
     The output is `(N, FN, OH, OW)`, one feature map per filter (see `conv_output_size`).
 
     Examples:
-        >>> conv = Convolution(np.ones((2, 1, 3, 3)), np.zeros(2))  # 2 filters of 3x3
+        >>> conv = Convolution(np.ones((2, 1, 3, 3)), np.zeros(2))  # two 3x3
         >>> conv.forward(np.ones((4, 1, 5, 5))).shape
         (4, 2, 3, 3)
     """
@@ -289,7 +289,7 @@ class SimpleConvNet(Network):
     Its default, 0.01, is the book's (as in `TwoLayerNet`); "he" suits ReLU, `MultiLayerNet`'s.
 
     Examples:
-        >>> net = SimpleConvNet(rng=0)  # 30 filters of 5x5, for MNIST's 1x28x28 images
+        >>> net = SimpleConvNet(rng=0)  # for MNIST's 1x28x28 images
         >>> net.predict(np.zeros((2, 1, 28, 28))).shape
         (2, 10)
     """

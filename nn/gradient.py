@@ -195,7 +195,8 @@ def gradient_check(
             The parameters are restored bit for bit, also when `net.loss` raises.
 
     Examples:
-        >>> errors = gradient_check(TwoLayerNet(4, 5, 3, rng=0), np.ones((2, 4)), np.array([0, 2]))
+        >>> net = TwoLayerNet(4, 5, 3, rng=0)
+        >>> errors = gradient_check(net, np.ones((2, 4)), np.array([0, 2]))
         >>> sorted(errors), max(errors.values()) < 1e-7
         (['W1', 'W2', 'b1', 'b2'], True)
     """

@@ -62,7 +62,7 @@ def init_weight(
             finite number, "he" or "xavier". Nothing is drawn from `rng` then.
 
     Examples:
-        >>> W = init_weight(0, 784, 100, "he", np.float32)  # std sqrt(2 / 784) = 0.0505
+        >>> W = init_weight(0, 784, 100, "he", np.float32)  # std sqrt(2/784)
         >>> W.shape, W.dtype, round(float(W.std()), 3)
         ((784, 100), dtype('float32'), 0.05)
     """

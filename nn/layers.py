@@ -384,7 +384,7 @@ class SigmoidWithLoss(LossLayer):
 
     Examples:
         >>> layer = SigmoidWithLoss()
-        >>> round(layer.forward(np.array([[0.0]]), np.array([1])), 4), layer.backward()
+        >>> round(layer.forward(np.zeros((1, 1)), [1]), 4), layer.backward()
         (0.6931, array([[-0.5]]))
     """
 
@@ -420,7 +420,7 @@ class MSELoss(LossLayer):
 
     Examples:
         >>> layer = MSELoss()
-        >>> layer.forward(np.array([[1.0, 3.0]]), np.array([[0.0, 0.0]])), layer.backward()
+        >>> layer.forward(np.array([[1.0, 3.0]]), [[0.0, 0.0]]), layer.backward()
         (5.0, array([[1., 3.]]))
     """
 

@@ -30,7 +30,8 @@ class BatchNormalization(Layer):
 
     Examples:
         >>> bn = BatchNormalization(np.ones(2), np.zeros(2))
-        >>> bn.forward(np.array([[1.0, 2.0], [3.0, 6.0]])).round(3).tolist(), bn.running_mean
+        >>> out = bn.forward(np.array([[1.0, 2.0], [3.0, 6.0]]))  # training
+        >>> out.round(3).tolist(), bn.running_mean  # 0.9 * 0 + 0.1 * the mean
         ([[-1.0, -1.0], [1.0, 1.0]], array([0.2, 0.4]))
     """
 
