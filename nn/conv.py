@@ -65,7 +65,12 @@ def im2col(
 
     Returns:
         `(N*OH*OW, C*FH*FW)`: rows ordered by image, output row, output column; columns by
-        channel, filter row, filter column.
+            channel, filter row, filter column.
+
+    Examples:
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> im2col(x, 2, 2, stride=2)[0]  # the first window, top left
+        array([0., 1., 4., 5.])
     """
     x = np.asarray(x)
     if x.ndim != 4:
@@ -98,7 +103,12 @@ def col2im(
 
     Returns:
         `(N, C, H, W)` in `col`'s dtype; what fell on the padding is dropped, and a pixel in
-        no window (the floor of `conv_output_size`) gets 0.
+            no window (the floor of `conv_output_size`) gets 0.
+
+    Examples:
+        >>> col = np.ones((4, 9))  # the four 3x3 windows of a 4x4 image
+        >>> col2im(col, (1, 1, 4, 4), 3, 3)[0, 0, 1]  # row 1: windows per pixel
+        array([2., 4., 4., 2.])
     """
     N, C, H, W = input_shape
     out_h = conv_output_size(H, filter_h, stride, pad)
@@ -178,6 +188,11 @@ class Convolution(WindowLayer):
     """Convolution layer: filters W `(FN, C, FH, FW)`, biases b `(FN,)`, images `(N, C, H, W)`.
 
     The output is `(N, FN, OH, OW)`, one feature map per filter (see `conv_output_size`).
+
+    Examples:
+        >>> conv = Convolution(np.ones((2, 1, 3, 3)), np.zeros(2))  # two 3x3
+        >>> conv.forward(np.ones((4, 1, 5, 5))).shape
+        (4, 2, 3, 3)
     """
 
     param_names = ("W", "b")
@@ -193,6 +208,7 @@ class Convolution(WindowLayer):
         self.db = None
 
     def forward(self, x):
+        """Return `(N, FN, OH, OW)` feature maps; cache `col`, `col_W` and the input's shape."""
         FN, C, FH, FW = self.W.shape
         x, (out_h, out_w) = self.check_images(x, (FH, FW), channels=C, dtype=self.W.dtype)
         col = im2col(x, FH, FW, self.stride, self.pad)  # (N*OH*OW, C*FH*FW): a window a row
@@ -203,6 +219,7 @@ class Convolution(WindowLayer):
         return self.record_output(out.reshape(len(x), out_h, out_w, FN).transpose(0, 3, 1, 2))
 
     def backward(self, dout):
+        """Store `dW`, `db`; return `dx`, `(N, C, H, W)`, or None if not `input_grad`."""
         dout = self.check_dout(dout)
         FN, C, FH, FW = self.W.shape
         dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)  # back to the rows of `out` above
@@ -219,10 +236,7 @@ class Convolution(WindowLayer):
 
 # --8<-- [start:pooling]
 class Pooling(WindowLayer):
-    """Max pooling: the largest value of every `pool_h x pool_w` window, channel by channel.
-
-    The output is `(N, C, OH, OW)`, sized by `conv_output_size` with the layer's own `pad`.
-    """
+    """Max pooling: the largest value of every `pool_h x pool_w` window, channel by channel."""
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
         self.stride, self.pad = self.check_window(
@@ -242,6 +256,7 @@ class Pooling(WindowLayer):
         ]
 
     def forward(self, x):
+        """Return the window maxima, `(N, C, OH, OW)`; cache the padded input `img` and `out`."""
         x, (out_h, out_w) = self.check_images(x, (self.pool_h, self.pool_w))
         p = self.pad  # pad with -inf, not 0: the border is never a window's maximum
         self.img = np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], constant_values=-np.inf) if p else x
@@ -249,6 +264,7 @@ class Pooling(WindowLayer):
         return self.record_output(self.out)
 
     def backward(self, dout):
+        """Return `dx`, `(N, C, H, W)`: each `dout` at its window's (first) maximum, else 0."""
         dout = self.check_dout(dout)
         dimg = np.zeros_like(self.img)
         taken = np.zeros(dout.shape, dtype=bool)  # a tie: only the first maximum gets dout
@@ -270,6 +286,12 @@ class SimpleConvNet(Network):
 
     The book's `conv_param` dict is four arguments here: `filter_num`, `filter_size`, `pad`,
     `stride`. `weight_init_std`: a standard deviation, "he" or "xavier"; `rng`: a seed.
+    Its default, 0.01, is the book's (as in `TwoLayerNet`); "he" suits ReLU, `MultiLayerNet`'s.
+
+    Examples:
+        >>> net = SimpleConvNet(rng=0)  # for MNIST's 1x28x28 images
+        >>> net.predict(np.zeros((2, 1, 28, 28))).shape
+        (2, 10)
     """
 
     def __init__(

@@ -60,6 +60,11 @@ def init_weight(
         TypeError: `rng` is not a Generator or seed, or `dtype` not a float dtype.
         ValueError: `n_in` or `n_out` is not a positive integer, or `std` is not a positive
             finite number, "he" or "xavier". Nothing is drawn from `rng` then.
+
+    Examples:
+        >>> W = init_weight(0, 784, 100, "he", np.float32)  # std sqrt(2/784)
+        >>> W.shape, W.dtype, round(float(W.std()), 3)
+        ((784, 100), dtype('float32'), 0.05)
     """
     check_sizes(n_in=n_in, n_out=n_out)
     if isinstance(std, str):

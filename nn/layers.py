@@ -188,12 +188,13 @@ class MulLayer(Layer):
         self.y = None
 
     def forward(self, x, y):
+        """Return `x * y`; cache `x` and `y`: each input's gradient is the other input."""
         out = x * y  # first: if x and y do not broadcast, the layer is left as it was
-        self.x = x
-        self.y = y
+        self.x, self.y = x, y
         return self.record_output(out)
 
     def backward(self, dout):
+        """Return the tuple `(dx, dy)` = `(dout * y, dout * x)`, each in its input's shape."""
         dout = self.check_dout(dout)
         dx = dout * self.y  # d(xy)/dx = y: the inputs swap
         dy = dout * self.x
@@ -208,11 +209,13 @@ class AddLayer(Layer):
     """Addition node `out = x + y`: the gradient passes to both inputs unchanged."""
 
     def forward(self, x, y):
+        """Return `x + y`; cache only the shapes of `x` and `y`, for `unbroadcast`."""
         out = x + y
         self.x_shape, self.y_shape = np.shape(x), np.shape(y)  # no values: only shapes
         return self.record_output(out)
 
     def backward(self, dout):
+        """Return the tuple `(dx, dy)`: two copies of `dout`, each in its input's shape."""
         dout = self.check_dout(dout)
         # `dout * 1`: each input gets its own copy, so editing one never changes the other
         return unbroadcast(dout * 1, self.x_shape), unbroadcast(dout * 1, self.y_shape)
@@ -229,11 +232,13 @@ class Relu(Layer):
         self.mask = None
 
     def forward(self, x):
+        """Return `max(x, 0)`; cache `mask = x > 0`, where the gradient will flow."""
         x = self.check_input(x)
         self.mask = x > 0  # the gradient flows back only where the input was positive
         return self.record_output(np.maximum(x, 0))
 
     def backward(self, dout):
+        """Return `dout` where `mask` is True and 0 elsewhere, as a new array."""
         dout = self.check_dout(dout)
         return np.where(self.mask, dout, 0)  # a new array: the caller's dout is left alone
 
@@ -249,10 +254,12 @@ class Sigmoid(Layer):
         self.out = None
 
     def forward(self, x):
+        """Return `sigmoid(x)`; cache it as `out`, all that `backward` needs."""
         self.out = sigmoid(self.check_input(x))  # split by sign: it never overflows
         return self.record_output(self.out)
 
     def backward(self, dout):
+        """Return `dout * (1 - out) * out`, from the cached output `out`."""
         dout = self.check_dout(dout)
         return dout * (1.0 - self.out) * self.out
 
@@ -275,12 +282,14 @@ class Affine(Layer):
         self.db = None
 
     def forward(self, x):
+        """Return `x @ W + b`, `(N, out)`; cache `x` as rows `(N, in)` and its original shape."""
         x = self.check_input(x, features=self.W.shape[0], dtype=self.W.dtype)
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], -1)  # images (N, 1, 28, 28) become rows (N, 784)
         return self.record_output(self.x @ self.W + self.b)
 
     def backward(self, dout):
+        """Store `dW`, `db`; return `dx` in `x`'s original shape, or None if not `input_grad`."""
         dout = self.check_dout(dout)
         self.dW = self.x.T @ dout
         self.db = np.sum(dout, axis=0)  # b was added to every row: its gradient sums them
@@ -346,6 +355,7 @@ class SoftmaxWithLoss(LossLayer):
         self.t = None  # labels (N,)
 
     def forward(self, x, t):
+        """Return the mean loss as a Python float; cache the softmax `y` and the labels `t`."""
         x = self.check_scores(x)
         self.t = self.check_labels(t, x)
         log_y = log_softmax(x)  # the row max subtracted: no log of a rounded-off 0
@@ -354,6 +364,7 @@ class SoftmaxWithLoss(LossLayer):
         return self.record_output(self.loss)
 
     def backward(self, dout=1.0):
+        """Return `(y - onehot(t)) * dout / N`, the gradient for the scores `x`, `(N, C)`."""
         dout = self.check_dout(dout)
         dx = self.y.copy()
         dx[np.arange(len(self.t)), self.t] -= 1  # y - onehot(t)
@@ -369,7 +380,13 @@ class SoftmaxWithLoss(LossLayer):
 
 # --8<-- [start:sigmoid_with_loss]
 class SigmoidWithLoss(LossLayer):
-    """Sigmoid, then binary cross-entropy, for one-unit (or multi-label) 0/1 outputs."""
+    """Sigmoid, then binary cross-entropy, for one-unit (or multi-label) 0/1 outputs.
+
+    Examples:
+        >>> layer = SigmoidWithLoss()
+        >>> round(layer.forward(np.zeros((1, 1)), [1]), 4), layer.backward()
+        (0.6931, array([[-0.5]]))
+    """
 
     def __init__(self):
         self.loss = None
@@ -377,6 +394,7 @@ class SigmoidWithLoss(LossLayer):
         self.t = None
 
     def forward(self, x, t):
+        """Return the mean loss as a Python float; cache `y = sigmoid(x)` and the targets `t`."""
         x = self.check_scores(x)
         self.t = self.check_targets(t, x, low=0, high=1)
         self.y = sigmoid(x)
@@ -384,6 +402,7 @@ class SigmoidWithLoss(LossLayer):
         return self.record_output(self.loss)
 
     def backward(self, dout=1.0):
+        """Return `(y - t) * dout / y.size`, the gradient for the scores `x`."""
         dout = self.check_dout(dout)
         return (self.y - self.t) * (dout / self.y.size)  # a mean over all N x K outputs
 
@@ -397,19 +416,27 @@ class SigmoidWithLoss(LossLayer):
 
 # --8<-- [start:mse_loss]
 class MSELoss(LossLayer):
-    """Mean squared error `mean((y - t) ** 2)` for regression; the output layer is the identity."""
+    """Mean squared error `mean((y - t) ** 2)` for regression; the output layer is the identity.
+
+    Examples:
+        >>> layer = MSELoss()
+        >>> layer.forward(np.array([[1.0, 3.0]]), [[0.0, 0.0]]), layer.backward()
+        (5.0, array([[1., 3.]]))
+    """
 
     def __init__(self):
         self.loss = None
         self.diff = None
 
     def forward(self, y, t):
+        """Return `mean((y - t) ** 2)` as a Python float; cache `diff = y - t`."""
         y = self.check_scores(y)
         self.diff = y - self.check_targets(t, y)
         self.loss = float(np.mean(self.diff**2))
         return self.record_output(self.loss)
 
     def backward(self, dout=1.0):
+        """Return `2 * diff * dout / diff.size`, the gradient for the outputs `y`."""
         dout = self.check_dout(dout)
         return self.diff * (2.0 * dout / self.diff.size)
 

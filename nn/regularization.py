@@ -27,6 +27,12 @@ class BatchNormalization(Layer):
     In training, the batch's own mean and variance are used and folded into running averages
     (`momentum`); in evaluation, the running averages are used. Inputs `(N, D)` or `(N, ...)`
     with D values per sample; each of the D values is normalized on its own, as in the book.
+
+    Examples:
+        >>> bn = BatchNormalization(np.ones(2), np.zeros(2))
+        >>> out = bn.forward(np.array([[1.0, 2.0], [3.0, 6.0]]))  # training
+        >>> out.round(3).tolist(), bn.running_mean  # 0.9 * 0 + 0.1 * the mean
+        ([[-1.0, -1.0], [1.0, 1.0]], array([0.2, 0.4]))
     """
 
     param_names = ("gamma", "beta")
@@ -46,6 +52,7 @@ class BatchNormalization(Layer):
         self.dgamma = self.dbeta = None
 
     def forward(self, x, train_flg=True):
+        """Return `gamma * xn + beta`; cache `xn`, `std`; training updates the running averages."""
         # in training, NaN or inf would stay in the running averages for good: refuse it
         x = self.check_input(x, features=self.gamma.size, dtype=self.gamma.dtype, finite=train_flg)
         self.input_shape = x.shape
@@ -66,6 +73,7 @@ class BatchNormalization(Layer):
         return self.record_output(out.reshape(self.input_shape))
 
     def backward(self, dout):
+        """Store `dgamma` and `dbeta`; return `dx`, the gradient for `x`, in `x`'s shape."""
         dout = self.check_dout(dout).reshape(len(self.xn), -1)
         self.dbeta = dout.sum(axis=0)
         self.dgamma = np.sum(self.xn * dout, axis=0)
@@ -81,8 +89,7 @@ class BatchNormalization(Layer):
 
 # --8<-- [start:dropout]
 class Dropout(Layer):
-    """Inverted dropout: in training, zero each value with probability `dropout_ratio` and
-    divide the kept ones by `1 - dropout_ratio`; in evaluation, pass `x` through unchanged."""
+    """Inverted dropout: in training, zero each value with probability `dropout_ratio`."""
 
     uses_train_flg = True
     dropout_ratio = Setting(0, 1, open_high=True)  # checked whenever set: in [0, 1)
@@ -92,6 +99,7 @@ class Dropout(Layer):
         self.mask = None
 
     def forward(self, x, train_flg=True):
+        """Return `x * mask`; cache `mask`: 0 or `1 / (1 - dropout_ratio)` in training, else 1.0."""
         x = self.check_input(x)
         self.mask = 1.0  # evaluation: every unit, unscaled
         if train_flg:  # the scale moves here from test time, so evaluation needs none
@@ -100,6 +108,7 @@ class Dropout(Layer):
         return self.record_output(x * self.mask)
 
     def backward(self, dout):
+        """Return `dout * mask`, with the `mask` of the last `forward`."""
         dout = self.check_dout(dout)
         return dout * self.mask
 

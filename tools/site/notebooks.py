@@ -82,6 +82,7 @@ TEXT = {
 }
 
 PYTHON_BLOCK = re.compile(r"^ *```python *$", re.M)
+AUTODOC = re.compile(r"^::: ", re.M)  # mkdocstrings: `::: nn.layers`
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[^`]*$")
 ADMONITION = re.compile(
     r'^(?P<indent> *)(?P<mark>!!!|\?\?\?\+?) (?P<kind>[\w-]+)(?: "(?P<title>.*)")?\s*$'
@@ -392,8 +393,9 @@ def page_for(file: File, config) -> Page:
 
 
 def has_code(text: str) -> bool:
-    """Whether a page gets a notebook: it has a block of Python to run."""
-    return PYTHON_BLOCK.search(text) is not None
+    """Whether a page gets a notebook: it has a block of Python to run, and it is not the API
+    reference, whose `::: nn.module` lines mkdocstrings fills in (its examples run in `pages`)."""
+    return PYTHON_BLOCK.search(text) is not None and AUTODOC.search(text) is None
 
 
 _with_code: set[str] = set()  # the pages of this build that got a notebook (norm src_uri)
