@@ -2,8 +2,10 @@
 
 `forward` caches only what `backward` needs. `backward(dout)` takes the upstream gradient
 and returns the gradient for the layer's input as a new array: it never writes into `dout`.
-What `nn` adds to the book's layers, clear errors for mistakes, lives in one place: the
-helpers of `Layer` and `LossLayer` below, which each method calls in one line.
+`nn` keeps the book's formulas and adds gradients shaped like the inputs (`unbroadcast`), a
+few numerically safer forms (a sigmoid that cannot overflow, the loss through `log_softmax`)
+and clear errors for mistakes: the helpers of `Layer` and `LossLayer` below, which each method
+calls in one line.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from nn.functions import binary_cross_entropy_with_logits, log_softmax, sigmoid
 class Layer:
     """The base of every layer: its parameters by name, and the checks `nn` adds to the book.
 
-    A layer's `forward` and `backward` hold the book's arithmetic and cache and nothing else.
-    Each check is one line at the start or the end of one of them:
+    A layer's `forward` and `backward` hold the book's formulas and cache; each check is one
+    line at the start or the end of one of them:
 
     - `x = self.check_input(x)` turns the input into a float array, keeping a float dtype;
     - `return self.record_output(out)` remembers the output's shape and dtype;
