@@ -217,6 +217,7 @@ class MultiLayerNet(Network):
                 raise ValueError(f"dropout ratio {i} must be a number in [0, 1), got {ratio!r}")
         if loss not in LOSSES:
             raise ValueError(f"loss is {loss!r}; choose one of {list(LOSSES)}")
+        # --8<-- [start:multi_layer_net_build]
         sizes = [input_size, *hidden_sizes, output_size]
         weights = [init_weight(rng, a, b, weight_init_std, dtype) for a, b in pairwise(sizes)]
         layers: OrderedDict[str, Layer] = OrderedDict()
@@ -231,6 +232,7 @@ class MultiLayerNet(Network):
             layers[f"{type(layer).__name__}{i}"] = layer
             if ratios[i - 1]:
                 layers[f"Dropout{i}"] = Dropout(ratios[i - 1], rng=rng)
+        # --8<-- [end:multi_layer_net_build]
         super().__init__(layers, LOSSES[loss](), weight_decay=weight_decay)
 
 

@@ -1,4 +1,6 @@
-"""Build a `MultiLayerNet` from a list of layer dicts, the format of a popular NumPy write-up.
+"""Build a `MultiLayerNet` from a list of layer dicts.
+
+The format is that of Piotr Skalski's article "Let's code a Neural Network in plain NumPy".
 
 Each dict is one Affine layer and the activation after it:
 `{"input_dim": 2, "output_dim": 25, "activation": "relu"}`. The last layer's activation
@@ -107,7 +109,6 @@ def _check_activation(i: int, layer: Mapping[str, Any], last: bool) -> None:
         raise ValueError(f"layer {i} activation 'softmax' needs output_dim >= 2, got {n_out}")
 
 
-# --8<-- [start:build_network]
 def build_network(
     spec: Sequence[Mapping[str, Any]],
     rng: np.random.Generator | int | None = None,
@@ -122,6 +123,7 @@ def build_network(
             "activation": "relu"}, {"input_dim": 25, "output_dim": 1, "activation": "sigmoid"}]`.
             Hidden layers use "relu" or "sigmoid"; the last layer "sigmoid" (one unit, binary
             cross-entropy), "softmax" (cross-entropy) or "identity" / "linear" / None (MSE).
+            A hidden layer's dict may add `"batch_norm": True` and `"dropout": ratio`.
         rng: a `numpy.random.Generator` or an int seed for the weights.
         weight_init_std: a standard deviation, "he" or "xavier".
         dtype: float64 (default) or float32.
@@ -136,19 +138,29 @@ def build_network(
         MultiLayerNet(Affine1 -> SigmoidWithLoss)
     """
     validate_spec(spec)
+    hidden = spec[:-1]
     return MultiLayerNet(
-        spec[0]["input_dim"],
-        [layer["output_dim"] for layer in spec[:-1]],
-        spec[-1]["output_dim"],
-        activation=[layer["activation"] for layer in spec[:-1]],
+        **_net_arguments(spec),
         weight_init_std=weight_init_std,
         rng=rng,
         dtype=dtype,
-        loss=OUTPUT_LOSSES[spec[-1]["activation"]],
-        batch_norm=[layer.get("batch_norm", False) for layer in spec[:-1]],
-        dropout=[layer.get("dropout", 0.0) for layer in spec[:-1]],
+        batch_norm=[layer.get("batch_norm", False) for layer in hidden],
+        dropout=[layer.get("dropout", 0.0) for layer in hidden],
         weight_decay=weight_decay,
     )
 
 
-# --8<-- [end:build_network]
+# --8<-- [start:net_arguments]
+def _net_arguments(spec):
+    """What a checked spec says of the network: `MultiLayerNet`'s sizes, activations and loss."""
+    hidden, output = spec[:-1], spec[-1]  # every dict but the last, and the last
+    return {
+        "input_size": spec[0]["input_dim"],
+        "hidden_sizes": [layer["output_dim"] for layer in hidden],
+        "output_size": output["output_dim"],
+        "activation": [layer["activation"] for layer in hidden],
+        "loss": OUTPUT_LOSSES[output["activation"]],  # the output's activation picks the loss
+    }
+
+
+# --8<-- [end:net_arguments]

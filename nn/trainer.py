@@ -126,7 +126,7 @@ class Trainer:
             for _ in range(epochs):
                 restore = _saved(self.net, self.optimizer, self.train_loader)
                 try:
-                    record = self._train_epoch(self.epoch + 1, bar)
+                    record = self._guarded_epoch(self.epoch + 1, bar)
                 except BaseException:  # also Ctrl-C: never leave half an epoch behind
                     restore()
                     raise
@@ -137,28 +137,13 @@ class Trainer:
                 bar.close()
         return self.history
 
-    def _train_epoch(self, epoch: int, bar: Any) -> dict[str, float]:
-        """One pass over the loader, one update per batch; the epoch's record of the history."""
-        losses: list[float] = []
-        # The growth is measured against the first epoch's mean loss, so that a resumed run
-        # (which has it in its history) stops exactly where the uninterrupted run would.
-        start = self.history["train_loss"][0] if self.history["train_loss"] else None
-        for step, (x, t) in enumerate(self.train_loader, start=1):
-            where = f"epoch {epoch}, step {step}"
-            with _noted(where):
-                grads = self.net.gradient(x, t)
-            loss = float(self.net.last_loss)  # gradient's own forward pass: no second one
-            reference = start if start is not None else (losses[0] if losses else None)
-            if reason := _diverged(loss, reference, self.divergence):
-                raise FloatingPointError(f"training diverged in {where}: {reason}")
-            with _noted(where):
-                self.optimizer.update(self.net.params, grads)
-            losses.append(loss)
-            if bar is not None:
-                bar.update()
-        record = {"train_loss": sum(losses) / len(losses)}
+    def _guarded_epoch(self, epoch: int, bar: Any) -> dict[str, float]:
+        """`_train_epoch` with its guards, then the evaluation: the epoch's record for `history`."""
+        steps = _Steps(self.train_loader, epoch, bar)
+        with _noted(steps.where):
+            record = {"train_loss": self._train_epoch(steps)}
         # The last update may have left parameters that overflow on this forward pass.
-        with _noted(f"epoch {epoch}, evaluating after its last step"):
+        with _noted(lambda: f"epoch {epoch}, evaluating after its last step"):
             if self._metric is not None:
                 record[f"train_{self.metric_name}"] = self._score(self.train_loader.dataset)
             if self.test_data is not None:
@@ -168,6 +153,33 @@ class Trainer:
         if bar is not None:
             bar.set_postfix({"epoch": epoch, **{k: f"{v:.4g}" for k, v in record.items()}})
         return record
+
+    # --8<-- [start:train_epoch]
+    def _train_epoch(self, batches):
+        """One pass over the training data, one update per mini-batch; the mean of its losses."""
+        losses: list[float] = []
+        for x, t in batches:
+            grads = self.net.gradient(x, t)  # forward and backward: the loss and every dL/dW
+            losses.append(self._checked(self.net.last_loss, losses))  # stop on NaN or explosion
+            self.optimizer.update(self.net.params, grads)  # every parameter, one step downhill
+        return sum(losses) / len(losses)
+
+    # --8<-- [end:train_epoch]
+
+    def _checked(self, loss: float, losses: list[float]) -> float:
+        """`loss` as a float, or a FloatingPointError, before the update, if training diverged.
+
+        The growth is measured against the first epoch's mean loss (within the first epoch,
+        against its first step's), so that a resumed run (which has the first epoch in its
+        history) stops exactly where the uninterrupted run would.
+        """
+        loss = float(loss)
+        history = self.history["train_loss"]
+        start = history[0] if history else (losses[0] if losses else None)
+        if reason := _diverged(loss, start, self.divergence):
+            where = f"epoch {self.epoch + 1}, step {len(losses) + 1}"
+            raise FloatingPointError(f"training diverged in {where}: {reason}")
+        return loss
 
     def _score(self, data: Dataset) -> float:
         assert self._metric is not None
@@ -202,17 +214,40 @@ def _diverged(loss: float, start: float | None, divergence: float | None) -> str
     )
 
 
+class _Steps:
+    """The loader's batches, counted so that an error can say in which step it happened; the
+    progress bar ticks after each step."""
+
+    def __init__(self, loader: DataLoader, epoch: int, bar: Any) -> None:
+        self.loader, self.epoch, self.bar = loader, epoch, bar
+        self.step: int | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        for step, batch in enumerate(self.loader, start=1):
+            self.step = step
+            yield batch
+            self.step = None  # reading the next batch is no step's doing
+            if self.bar is not None:
+                self.bar.update()
+
+    def where(self) -> str | None:
+        return None if self.step is None else f"epoch {self.epoch}, step {self.step}"
+
+
 @contextlib.contextmanager
-def _noted(where: str) -> Iterator[None]:
-    """Overflow raises at once (not NaN weights later); any error gets a note saying `where`."""
+def _noted(where: Callable[[], str | None]) -> Iterator[None]:
+    """Overflow raises at once (not NaN weights later); any error gets a note saying `where()`."""
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             yield
     except FloatingPointError as exc:
-        exc.add_note(f"training diverged in {where}: try a smaller lr")
+        # `Trainer._checked`'s own error says where already.
+        if (place := where()) and not str(exc).startswith("training diverged"):
+            exc.add_note(f"training diverged in {place}: try a smaller lr")
         raise
     except Exception as exc:
-        exc.add_note(f"(in Trainer.fit, {where})")
+        if place := where():
+            exc.add_note(f"(in Trainer.fit, {place})")
         raise
 
 
