@@ -1,11 +1,19 @@
-"""Networks: layers in an `OrderedDict`, a loss layer at the end, parameters under one name each."""
+"""Networks: layers in an `OrderedDict`, a loss layer at the end, parameters under one name each.
+
+`Network` is the book's network of chapter 5 (`TwoLayerNet`'s methods, for any layers);
+`RegularizedNetwork` adds what chapter 6 needs (layers with a training mode, weight decay), and
+`MultiLayerNet` builds one. Every network inherits `AllOrNothing`: a call that raises leaves it
+as it was.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import numbers
 from collections import OrderedDict
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -24,6 +32,8 @@ LOSSES: dict[str, type[Layer]] = {
     "sigmoid": SigmoidWithLoss,
     "mse": MSELoss,
 }
+# The methods of every network that AllOrNothing makes all or nothing.
+PUBLIC_CALLS = ("predict", "loss", "accuracy", "gradient", "numerical_gradient")
 
 
 class Parameters(MutableMapping):
@@ -38,10 +48,16 @@ class Parameters(MutableMapping):
         layers: the network's layers.
         names: `"param_names"`, or `"buffer_names"` for the state that is saved but not
             trained (Batch Normalization's running averages: `running_mean1`, ...).
+
+    Raises:
+        KeyError: reading or assigning a name that is not a parameter (the message lists them).
+        ValueError: assigning an array of another shape.
+        TypeError: deleting a parameter.
     """
 
+    # --8<-- [start:parameters]
     def __init__(self, layers: dict[str, Layer], names: str = "param_names") -> None:
-        self._slots: dict[str, tuple[Layer, str]] = {}
+        self._slots: dict[str, tuple[Layer, str]] = {}  # "W1" -> (the layer, "W"): no array
         counts: dict[str, int] = {}
         for layer in layers.values():
             for key in getattr(layer, names):
@@ -52,7 +68,7 @@ class Parameters(MutableMapping):
         if name not in self._slots:
             raise KeyError(f"no parameter {name!r}; the parameters are {list(self._slots)}")
         layer, key = self._slots[name]
-        return getattr(layer, key)
+        return getattr(layer, key)  # the array the layer computes with, looked up every time
 
     def __setitem__(self, name: str, value: ArrayLike) -> None:
         current = self[name]
@@ -63,7 +79,9 @@ class Parameters(MutableMapping):
             raise ValueError(
                 f"{name} has shape {current.shape}, got an array of shape {value.shape}"
             )
-        np.copyto(current, value, casting="same_kind")
+        np.copyto(current, value, casting="same_kind")  # into the layer's array: no rebinding
+
+    # --8<-- [end:parameters]
 
     def __delitem__(self, name: str) -> None:
         raise TypeError("parameters cannot be deleted from a network")
@@ -83,28 +101,91 @@ class Parameters(MutableMapping):
         return f"Parameters({shapes})"
 
 
-# --8<-- [start:network_class]
-class Network:
-    """Layers applied in order, then a loss layer: the shared half of every network here."""
+class AllOrNothing:
+    """The base of every network: a call that raises leaves the network as it was.
 
-    def __init__(self, layers: dict[str, Layer], last_layer: Layer, weight_decay: float = 0.0):
+    The methods `predict`, `loss`, `accuracy`, `gradient` and `numerical_gradient` of every
+    subclass run inside `caches_kept_on_error`, so the methods themselves stay as the book
+    writes them: if a call raises (a wrong shape, a label out of range, NaN that a batch norm
+    refuses), every cache, gradient, running average and generator state is put back. Two
+    more things make every network take the same arguments:
+
+    - `predict` and `loss` take `train_flg` in every network. A method written without it, as
+      `Network`'s (the book's chapter 5), has no training mode to switch and ignores it; it
+      refuses to run layers that have one (`uses_train_flg`: Batch Normalization, Dropout),
+      which need `RegularizedNetwork`, whose methods pass `train_flg` on.
+    - `buffers`: the arrays saved with the parameters but not trained, by name.
+    """
+
+    layers: dict[str, Layer]
+    last_layer: Layer
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in PUBLIC_CALLS:
+            if name in vars(cls):
+                setattr(cls, name, all_or_nothing(vars(cls)[name]))
+
+    @property
+    def buffers(self) -> Parameters:
+        """The arrays saved but not trained (`running_mean1`, ...) by name; often none."""
+        return Parameters(self.layers, names="buffer_names")
+
+
+def all_or_nothing(method: Callable) -> Callable:
+    """`method` run inside `caches_kept_on_error`; see `AllOrNothing`.
+
+    `predict` or `loss` written without `train_flg` also takes it (last, default False) and
+    ignores it, or raises a `TypeError` if the network has a layer with a training mode.
+    """
+    signature = inspect.signature(method)
+    modes = method.__name__ in ("predict", "loss")
+    takes_no_mode = modes and "train_flg" not in signature.parameters
+    if takes_no_mode:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        flag = inspect.Parameter("train_flg", kind, default=False)
+        signature = signature.replace(parameters=[*signature.parameters.values(), flag])
+
+    @functools.wraps(method)
+    def call(net: AllOrNothing, *args: Any, **kwargs: Any) -> Any:
+        if takes_no_mode:
+            bound = signature.bind(net, *args, **kwargs)
+            bound.arguments.pop("train_flg", None)  # no training mode to switch
+            args, kwargs = bound.args[1:], bound.kwargs
+            modal = [n for n, layer in net.layers.items() if getattr(layer, "uses_train_flg", 0)]
+            if modal:
+                raise TypeError(
+                    f"{type(net).__name__}.{method.__name__} runs every layer in one mode, but "
+                    f"{modal} compute differently in training: build a RegularizedNetwork"
+                )
+        with caches_kept_on_error(net):
+            return method(net, *args, **kwargs)
+
+    call.__signature__ = signature  # type: ignore[attr-defined]
+    return call
+
+
+# --8<-- [start:network_class]
+class Network(AllOrNothing):  # AllOrNothing: a call that raises leaves the network as it was
+    """Layers applied in order, then a loss layer: the book's `TwoLayerNet`, for any layers.
+
+    `layers` maps names (`Affine1`, `Relu1`, ...) to layers, in the order of the forward
+    pass; `last_layer` is the loss layer, e.g. `SoftmaxWithLoss()`.
+    """
+
+    def __init__(self, layers: dict[str, Layer], last_layer: Layer) -> None:
         self.layers, self.last_layer = layers, last_layer
         self.params = Parameters(layers)  # W1, b1, W2, ...: the layers' own arrays
-        self.buffers = Parameters(layers, names="buffer_names")  # running averages, if any
-        self.weight_decay = WeightDecay(weight_decay)  # an L2 penalty on the weights; 0: none
 
-    def predict(self, x: ArrayLike, train_flg: bool = False) -> NDArray:
-        """The scores for `x`: every layer's forward, in order, in evaluation mode unless asked."""
-        with caches_kept_on_error(self):  # a layer that refuses x leaves the others as they were
-            for layer in self.layers.values():
-                x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
+    def predict(self, x: ArrayLike) -> NDArray:
+        """The scores for the samples `x`: every layer's forward, in order."""
+        for layer in self.layers.values():
+            x = layer.forward(x)
         return np.asarray(x)
 
-    def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
-        """The mean loss of the scores for `x` against `t`, plus the weight decay penalty."""
-        with caches_kept_on_error(self):  # a bad t leaves the network as it was
-            loss = self.last_layer.forward(self.predict(x, train_flg), t)
-        return loss + self.weight_decay.penalty(self.params)
+    def loss(self, x: ArrayLike, t: ArrayLike) -> float:
+        """The mean loss of the scores for `x` against `t` (labels or one-hot rows)."""
+        return self.last_layer.forward(self.predict(x), t)
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """The fraction of samples whose predicted class is `t` (labels or one-hot rows)."""
@@ -112,16 +193,16 @@ class Network:
         return float(np.mean(predicted == t))
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray | None]:
-        """Every parameter's gradient of the loss, by backpropagation; the loss is `last_loss`."""
-        self.last_loss = self.loss(x, t, train_flg=True)  # forward, in training mode
+        """Every parameter's gradient of `loss(x, t)` by name; the loss is kept as `last_loss`."""
+        self.last_loss = self.loss(x, t)  # forward: each layer caches what backward needs
         dout = self.last_layer.backward(1.0)  # backward: from the loss to the first layer
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
-        return self.weight_decay.grads(self.params, self.params.grads())  # + lambda * W
+        return self.params.grads()  # each layer's dW, db, ... under W1, b1, ...
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         """The same gradients by central differences: slow, for checking `gradient`."""
-        loss = lambda _: self.loss(x, t, True)  # noqa: E731 (the nudged weights are the layers')
+        loss = lambda _: self.loss(x, t)  # noqa: E731 (the nudged weights are the layers')
         return {name: numerical_gradient(loss, param) for name, param in self.params.items()}
 
     def __repr__(self) -> str:
@@ -156,7 +237,58 @@ class TwoLayerNet(Network):
 # --8<-- [end:two_layer_net]
 
 
-class MultiLayerNet(Network):
+class RegularizedNetwork(Network):
+    """A `Network` with the book's chapter 6: layers with a training mode, and weight decay.
+
+    Batch Normalization and Dropout compute differently in training and in evaluation, so
+    `predict` and `loss` pass `train_flg` to every layer whose `uses_train_flg` is True, and
+    `gradient` runs in training mode. Weight decay adds its penalty to the loss and `lam * W`
+    to each weight's gradient. This is the book's `MultiLayerNetExtend`, for any layers;
+    `MultiLayerNet` builds one.
+
+    Args:
+        layers: the layers, in order, by name (`Affine1`, `BatchNorm1`, `Relu1`, ...).
+        last_layer: the loss layer.
+        weight_decay: the L2 penalty's lambda on the weights (not the biases); 0: none.
+
+    Raises:
+        ValueError: `weight_decay` is negative or not a number.
+    """
+
+    def __init__(
+        self, layers: dict[str, Layer], last_layer: Layer, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(layers, last_layer)
+        self.weight_decay = WeightDecay(weight_decay)  # an L2 penalty on the weights; 0: none
+
+    def predict(self, x: ArrayLike, train_flg: bool = False) -> NDArray:
+        """The scores for the samples `x`: every layer's forward, in evaluation mode unless
+        `train_flg` (batch norm then uses the batch's statistics, dropout draws a mask)."""
+        for layer in self.layers.values():
+            x = layer.forward(x, train_flg) if layer.uses_train_flg else layer.forward(x)
+        return np.asarray(x)
+
+    def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> float:
+        """The mean loss of `predict(x, train_flg)` against `t`, plus the weight decay penalty."""
+        loss = self.last_layer.forward(self.predict(x, train_flg), t)
+        return loss + self.weight_decay.penalty(self.params)
+
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray | None]:
+        """Every parameter's gradient of `loss(x, t, train_flg=True)` by name, weight decay's
+        `lam * W` included. Runs in training mode; the loss is kept as `last_loss`."""
+        self.last_loss = self.loss(x, t, train_flg=True)  # forward, in training mode
+        dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        return self.weight_decay.grads(self.params, self.params.grads())
+
+    def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
+        """The same gradients by central differences, in training mode: slow, for checking."""
+        loss = lambda _: self.loss(x, t, train_flg=True)  # noqa: E731
+        return {name: numerical_gradient(loss, param) for name, param in self.params.items()}
+
+
+class MultiLayerNet(RegularizedNetwork):
     """Affine layers with an activation between each pair, and a loss layer at the end.
 
     Args:
@@ -272,7 +404,7 @@ def classify(net: Network, x: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray
 
 
 @contextlib.contextmanager
-def caches_kept_on_error(net: Network) -> Iterator[None]:
+def caches_kept_on_error(net: AllOrNothing) -> Iterator[None]:
     """If the block raises, put the network back as it was: a failed call changes nothing.
 
     Three kinds of state: the attributes of the network and of every layer (caches and
