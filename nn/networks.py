@@ -152,7 +152,7 @@ def all_or_nothing(method: Callable) -> Callable:
             bound = signature.bind(net, *args, **kwargs)
             bound.arguments.pop("train_flg", None)  # no training mode to switch
             args, kwargs = bound.args[1:], bound.kwargs
-            modal = [n for n, layer in net.layers.items() if getattr(layer, "uses_train_flg", 0)]
+            modal = [n for n, one in net.layers.items() if getattr(one, "uses_train_flg", False)]
             if modal:
                 raise TypeError(
                     f"{type(net).__name__}.{method.__name__} runs every layer in one mode, but "

@@ -81,13 +81,13 @@ class Optimizer:
         }
         self.t += 1
         try:
+            for slot in self.slots:  # each state array starts as zeros (Momentum's v, ...)
+                for name, p in params.items():
+                    if name not in self.state[slot]:
+                        self.state[slot][name] = np.zeros_like(p)
             # Overflow anywhere raises at once (and is undone below) instead of leaving inf.
             with np.errstate(over="raise", invalid="raise", divide="raise"):
-                for name, p in params.items():
-                    for slot in self.slots:
-                        if name not in self.state[slot]:
-                            self.state[slot][name] = np.zeros_like(p)
-                    self._step(name, p, grads[name])
+                self._step_all(params, grads)
         except BaseException as exc:  # also KeyboardInterrupt: never leave half a step
             for name, p in params.items():
                 np.copyto(p, before[name])
@@ -98,6 +98,14 @@ class Optimizer:
                     f"try a smaller lr than {self.lr:g}"
                 ) from exc
             raise
+
+    # --8<-- [start:step_all]
+    def _step_all(self, params, grads):
+        """The book's `SGD.update`, for every optimizer: one `_step` per parameter, in place."""
+        for name, p in params.items():
+            self._step(name, p, grads[name])
+
+    # --8<-- [end:step_all]
 
     def _check(self, params: Mapping[str, NDArray], grads: Mapping[str, NDArray | None]) -> dict:
         """The gradients as arrays, once each has been checked against its parameter."""
