@@ -156,7 +156,8 @@ def all_or_nothing(method: Callable) -> Callable:
             if modal:
                 raise TypeError(
                     f"{type(net).__name__}.{method.__name__} runs every layer in one mode, but "
-                    f"{modal} compute differently in training: build a RegularizedNetwork"
+                    f"{modal} compute differently in training: build a RegularizedNetwork "
+                    "(nn.networks), which passes train_flg on"
                 )
         with caches_kept_on_error(net):
             return method(net, *args, **kwargs)
