@@ -124,7 +124,7 @@ class AllOrNothing:
         super().__init_subclass__(**kwargs)
         for name in PUBLIC_CALLS:
             if name in vars(cls):
-                setattr(cls, name, all_or_nothing(vars(cls)[name]))
+                setattr(cls, name, _all_or_nothing(vars(cls)[name]))
 
     @property
     def buffers(self) -> Parameters:
@@ -132,7 +132,7 @@ class AllOrNothing:
         return Parameters(self.layers, names="buffer_names")
 
 
-def all_or_nothing(method: Callable) -> Callable:
+def _all_or_nothing(method: Callable) -> Callable:
     """`method` run inside `caches_kept_on_error`; see `AllOrNothing`.
 
     `predict` or `loss` written without `train_flg` also takes it (last, default False) and
