@@ -1,10 +1,10 @@
 """Training well (the book's chapter 6): Batch Normalization, Dropout and weight decay.
 
 The two layers behave differently in training and in evaluation, so their `forward` takes the book's
-`train_flg`. A network passes it to every layer whose `uses_train_flg` is True: `gradient`
-runs them in training mode, `predict`, `loss` and `accuracy` in evaluation mode unless asked.
-Weight decay is not a layer: the network adds its penalty to the loss and its gradient to the
-weights' gradients.
+`train_flg`. A `RegularizedNetwork` (such as `MultiLayerNet`) passes it to every layer whose
+`uses_train_flg` is True: `gradient` runs them in training mode, `predict`, `loss` and
+`accuracy` in evaluation mode unless asked. Weight decay is not a layer: the network adds its
+penalty to the loss and its gradient to the weights' gradients.
 """
 
 from __future__ import annotations
