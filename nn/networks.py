@@ -356,17 +356,34 @@ class MultiLayerNet(RegularizedNetwork):
         layers: OrderedDict[str, Layer] = OrderedDict()
         for i, W in enumerate(weights, start=1):
             layers[f"Affine{i}"] = Affine(W, np.zeros(W.shape[1], dtype), input_grad=i > 1)
-            if i > len(names):
-                break  # the output layer: no activation, the loss layer follows
-            if norms[i - 1]:
-                ones, zeros = np.ones(W.shape[1], dtype), np.zeros(W.shape[1], dtype)
-                layers[f"BatchNorm{i}"] = BatchNormalization(ones, zeros)
-            layer = ACTIVATIONS[names[i - 1]]()
-            layers[f"{type(layer).__name__}{i}"] = layer
-            if ratios[i - 1]:
-                layers[f"Dropout{i}"] = Dropout(ratios[i - 1], rng=rng)
+            if i <= len(names):  # a hidden layer gets its activation; the loss layer follows
+                layer = ACTIVATIONS[names[i - 1]]()
+                layers[f"{type(layer).__name__}{i}"] = layer
         # --8<-- [end:multi_layer_net_build]
+        layers = _with_batch_norm_and_dropout(layers, norms, ratios, rng)  # chapter 6; none: as is
         super().__init__(layers, LOSSES[loss](), weight_decay=weight_decay)
+
+
+def _with_batch_norm_and_dropout(
+    layers: OrderedDict[str, Layer],
+    norms: Sequence[bool],
+    ratios: Sequence[float],
+    rng: np.random.Generator,
+) -> OrderedDict[str, Layer]:
+    """`layers` with `BatchNorm{i}` before hidden layer i's activation where `norms[i - 1]`,
+    and `Dropout{i}` after it where `ratios[i - 1]` is not 0 (its masks drawn from `rng`)."""
+    out: OrderedDict[str, Layer] = OrderedDict()
+    for name, layer in layers.items():
+        if isinstance(layer, Affine):  # Affine{i}: the activation after it is hidden layer i's
+            i, units, dtype = int(name.removeprefix("Affine")), layer.W.shape[1], layer.W.dtype
+            out[name] = layer
+            continue
+        if norms[i - 1]:
+            out[f"BatchNorm{i}"] = BatchNormalization(np.ones(units, dtype), np.zeros(units, dtype))
+        out[name] = layer
+        if ratios[i - 1]:
+            out[f"Dropout{i}"] = Dropout(ratios[i - 1], rng=rng)
+    return out
 
 
 def per_layer(value: Any, n: int, what: str, kind: type) -> list:
