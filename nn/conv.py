@@ -328,14 +328,14 @@ class SimpleConvNet(Network):
         super().__init__(layers, SoftmaxWithLoss())
         self.input_dim = (C, H, W)
 
-    def predict(self, x, train_flg=False):  # typed in Network.predict
+    def predict(self, x: ArrayLike) -> NDArray:
         """The scores for images `(N, C, H, W)` of the `input_dim` the network was built for."""
         if np.ndim(x) != 4 or np.shape(x)[1:] != self.input_dim:
             raise ValueError(
                 f"SimpleConvNet expects input of shape (N, {', '.join(map(str, self.input_dim))})"
                 f", got {np.shape(x)}"
             )
-        return super().predict(x, train_flg)
+        return super().predict(x)
 
 
 # --8<-- [end:simple_conv_net]
