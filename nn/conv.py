@@ -328,7 +328,7 @@ class SimpleConvNet(Network):
         super().__init__(layers, SoftmaxWithLoss())
         self.input_dim = (C, H, W)
 
-    def predict(self, x: ArrayLike) -> NDArray:
+    def predict(self, x):  # x only: the network base adds train_flg (ignored here)
         """The scores for images `(N, C, H, W)` of the `input_dim` the network was built for."""
         if np.ndim(x) != 4 or np.shape(x)[1:] != self.input_dim:
             raise ValueError(
