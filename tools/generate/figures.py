@@ -1,19 +1,26 @@
-"""The site's figures, drawn from what the pages' own code computes, in both languages.
+"""The site's figures, drawn from what the pages' own code computes, in both languages and
+both colour schemes.
 
-    python -m tools.generate.figures    # rewrite docs/assets/figures/*.png and *.zh.png
+    python -m tools.generate.figures    # rewrite docs/assets/figures/*.png
 
 For each page, its ```python blocks run once, in order, in one namespace, the way the tests
 run them (snippet includes expanded, `<!--pytest-codeblocks:cont-->` blocks joined to the
 block before), until the variables its figures need are defined. Each figure is drawn from
-that one run twice: `NAME.png` as the page drew it, then `NAME.zh.png` with its axis labels
-and legends in Chinese (TRANSLATIONS) in a CJK font. With `fallback_to_default: false`,
-mkdocs-static-i18n gives the Chinese build only files with its suffix, so a Chinese page's
-`![...](NAME.png)` is served `NAME.zh.png`.
+that one run four times: `NAME.png` as the page drew it, `NAME.zh.png` with its axis labels
+and legends in Chinese (TRANSLATIONS) in a CJK font, and both again under the dark theme,
+`NAME-dark.png` and `NAME-dark.zh.png` (figures_style.py: the same function inside
+`style("dark")`; a page that draws a figure itself runs again under it). With
+`fallback_to_default: false`, mkdocs-static-i18n gives the Chinese build only files with its
+suffix, so a Chinese page's `![...](NAME.png)` is served `NAME.zh.png`; tools/site/figures.py
+shows the `-dark` copy in the dark scheme.
 
-Each PNG records a digest of the data it plots (`data_digest`: every line, scatter, contour
-and image, rounded to 5 significant digits so that the last bits of floating point do not
-matter) and the texts drawn on it, in its metadata. `tools/tests/test_figures.py` runs the pages
-once more, computes the digests afresh and fails when a committed figure plots anything else.
+Each PNG records in its text chunks a digest of the data it plots (`data_digest`: every line,
+scatter, contour and image, rounded to 5 significant digits so that the last bits of floating
+point do not matter), the texts drawn on it, its smallest font in its own pixels
+(`nn:smallest-text-px`) and the density the site shows it at (`nn:density`, PNG pixels per CSS
+px). `tools/tests/test_figures.py` runs the pages once more, computes the digests afresh and
+fails when a committed figure plots anything else, or when its text, shown at the column's
+width, would be smaller than 9 CSS px.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from typing import Any
 
 import numpy as np
 from matplotlib import font_manager
-from matplotlib.collections import Collection
+from matplotlib.collections import Collection, PathCollection
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
@@ -38,6 +46,18 @@ from nn.plot import plot_history
 from tools.generate.figures_activations import LOCALIZED as ACTIVATION_FIGURES
 from tools.generate.figures_gradient_descent import LOCALIZED as GRADIENT_DESCENT_FIGURES
 from tools.generate.figures_optimizers import LOCALIZED as OPTIMIZER_FIGURES
+from tools.generate.figures_style import (
+    COLUMN_INCHES,
+    DENSITY,
+    DPI,
+    THEMES,
+    colour,
+    current_theme,
+    greys,
+    smallest_text_px,
+    style,
+    unreadable_texts,
+)
 from tools.generate.figures_training import LOCALIZED
 from tools.site.config import ROOT
 
@@ -47,6 +67,9 @@ OUT = ROOT / "docs" / "assets" / "figures"
 LANGUAGES = ("en", "zh")
 DIGEST_KEY = "nn:data-sha256"  # PNG text chunks written with every figure
 TEXTS_KEY = "nn:texts"
+SMALLEST_KEY = "nn:smallest-text-px"  # the smallest font on it, in the PNG's pixels
+DENSITY_KEY = "nn:density"  # PNG pixels per CSS px where the site shows it (figures_style)
+THEME_KEY = "nn:theme"
 CJK_FONT = "Noto Sans CJK SC"  # Debian: fonts-noto-cjk
 
 # Every label, legend entry and title the figures show, in Chinese (GLOSSARY.md). A figure
@@ -98,14 +121,37 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 CJK = re.compile("[\u4e00-\u9fff]")
 
 
+def fit_column(fig: Any) -> Any:
+    """A figure wider than the content column made as wide as the column, so that the page does
+    not shrink it (and its text); its layout, constrained, reflows."""
+    width, height = fig.get_size_inches()
+    if width > COLUMN_INCHES:
+        fig.set_size_inches(COLUMN_INCHES, height)
+    return fig
+
+
 def as_figure(value: Any) -> Any:
-    """A figure the page drew itself with nn.plot."""
-    return value
+    """A figure the page drew itself with nn.plot (under the theme's style: make() runs the
+    page in each theme). On the dark page its scattered points get a thin outline in the
+    theme's ink: nn.plot colours them for a white background."""
+    if current_theme() == "dark":
+        for ax in value.axes:
+            for points in ax.collections:
+                if isinstance(points, PathCollection) and len(points.get_offsets()):
+                    points.set_edgecolor(colour("ink"))
+                    points.set_linewidth(0.3)
+    return fit_column(value)
+
+
+def history_figure(history: dict[str, list[float]]) -> Any:
+    """nn.plot.plot_history's figure of a training history, as wide as the column at most."""
+    return fit_column(plot_history(history))
 
 
 def plot_optimizer_losses(losses: dict[str, list[float]]) -> Any:
     """The optimizers page's loss curves, one line per optimizer with its learning rate."""
     fig = plot_history(losses)
+    fig.set_size_inches(6.6, 4.0)  # room for the title
     ax = fig.axes[0]
     ax.set_title("Training loss per epoch, learning rates chosen on validation data")
     ax.set_ylabel("training loss")
@@ -114,17 +160,17 @@ def plot_optimizer_losses(losses: dict[str, list[float]]) -> Any:
 
 def plot_conv_filters(filters: Any) -> Any:
     """The first layer's filters `(2, FN, 1, FH, FW)` before and after training, and the change."""
-    import matplotlib.pyplot as plt
-
     before, after = filters
-    panels = [("Before training", before, "gray_r"), ("After training", after, "gray_r")]
-    panels.append(("The change: after − before (red: up, blue: down)", after - before, "RdBu_r"))
-    fig = plt.figure(figsize=(8, 7.6))
+    panels = [("Before training", before, greys()), ("After training", after, greys())]
+    # The change around 0: white on the light page, black on the dark one (matplotlib's berlin).
+    change = "RdBu_r" if greys() == "gray_r" else "berlin"
+    panels.append(("The change: after − before (red: up, blue: down)", after - before, change))
+    fig = Figure(figsize=(8, 7.6), layout="constrained")
     for subfig, (title, weights, cmap) in zip(fig.subfigures(3, 1), panels, strict=True):
         subfig.suptitle(title)
         for ax, w in zip(subfig.subplots(3, 10).ravel(), weights, strict=True):
-            # each filter on its own scale; a change symmetric around 0 (white)
-            limit = np.abs(w).max() if cmap == "RdBu_r" else None
+            # each filter on its own scale; a change symmetric around 0
+            limit = np.abs(w).max() if cmap == change else None
             vmin = None if limit is None else -limit
             ax.imshow(w[0], cmap=cmap, vmin=vmin, vmax=limit, interpolation="nearest")
             ax.set_axis_off()
@@ -133,13 +179,12 @@ def plot_conv_filters(filters: Any) -> Any:
 
 def plot_conv_mistakes(mistakes: Any) -> Any:
     """The first 24 test digits the network reads wrong, each titled `label → prediction`."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(3, 8, figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.9), layout="constrained")
+    axes = fig.subplots(3, 8)
     shown = zip(mistakes["images"], mistakes["labels"], mistakes["predicted"], strict=True)
     for ax, (image, label, predicted) in zip(axes.ravel(), shown, strict=False):  # the first 24
-        ax.imshow(image[0], cmap="gray_r", interpolation="nearest")
-        ax.set_title(f"{label} → {predicted}", fontsize=10)
+        ax.imshow(image[0], cmap=greys(), interpolation="nearest")
+        ax.set_title(f"{label} → {predicted}")
     for ax in axes.ravel():
         ax.set_axis_off()
     fig.suptitle("Test digits SimpleConvNet reads wrong (label → prediction)")
@@ -148,37 +193,43 @@ def plot_conv_mistakes(mistakes: Any) -> Any:
 
 def plot_xor_boundary(xor_net: Callable[[Any], Any]) -> Any:
     """The plane coloured by whether the XOR network's output is above 0.5, and the 4 inputs."""
-    import matplotlib.pyplot as plt
-
     grid = np.linspace(-0.25, 1.25, 301)
     gx, gy = np.meshgrid(grid, grid)
     above = xor_net(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape) > 0.5
-    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
-    ax.contourf(gx, gy, above.astype(float), levels=[-0.5, 0.5, 1.5], colors=["#dbe4f5", "#f6d5cf"])
+    fig = Figure(figsize=(4.6, 4.6), layout="constrained")
+    ax = fig.subplots()
+    fills = [colour("fill_blue"), colour("fill_red")]
+    ax.contourf(gx, gy, above.astype(float), levels=[-0.5, 0.5, 1.5], colors=fills)
     inputs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
     xor = inputs[:, 0] != inputs[:, 1]
-    for value, color, marker in ((False, "#3b5ba5", "o"), (True, "#c0392b", "s")):
+    for value, name, marker in ((False, "blue", "o"), (True, "red", "s")):
         points = inputs[xor == value]
         ax.scatter(
-            points[:, 0], points[:, 1], s=90, c=color, marker=marker, label=f"XOR = {int(value)}"
+            points[:, 0],
+            points[:, 1],
+            s=110,
+            c=colour(name),
+            marker=marker,
+            edgecolors=colour("ink"),
+            linewidths=0.8,
+            label=f"XOR = {int(value)}",
         )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
-    ax.set_title("Where the two-layer network's output is above 0.5", fontsize=10)
+    ax.set_title("Where the two-layer network's output is above 0.5")
     # Below the axes: inside, the legend would cover the input (1, 1).
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
 def plot_loss_and_accuracy(scan: dict[str, Any]) -> Any:
     """Accuracy (a staircase) and cross-entropy error (smooth) of a classifier against its bias."""
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 4.2), sharex=True, layout="constrained")
-    top.plot(scan["b"], scan["accuracy"], color="#3b5ba5", drawstyle="steps-mid")
+    fig = Figure(figsize=(5.2, 4.4), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(scan["b"], scan["accuracy"], color=colour("blue"), drawstyle="steps-mid")
     top.set_ylabel("accuracy")
-    bottom.plot(scan["b"], scan["loss"], color="#c0392b")
+    bottom.plot(scan["b"], scan["loss"], color=colour("red"))
     bottom.set_ylabel("cross-entropy error")
     bottom.set_xlabel("bias b")
     for ax in (top, bottom):
@@ -198,7 +249,7 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
         "scan",
         plot_loss_and_accuracy,
     ),
-    "two-layer-net-history.png": ("docs/tutorials/two-layer-net.md", "history", plot_history),
+    "two-layer-net-history.png": ("docs/tutorials/two-layer-net.md", "history", history_figure),
     "regression-checkpoints-fit.png": (
         "docs/tutorials/regression-checkpoints.md",
         "fig_fit",
@@ -361,30 +412,97 @@ def filename_in(filename: str, language: str) -> str:
     return filename if language == "en" else f"{stem}.{language}.{suffix}"
 
 
-def save(fig: Any, filename: str, language: str, translate: bool = True) -> Path:
-    """Save the figure in `language`, with the digest of its data and its texts recorded."""
+def themed(filename: str, theme: str) -> str:
+    """`x.png` -> `x-dark.png`: the figure drawn for the dark scheme (tools/site/figures.py
+    shows it there in place of `x.png`)."""
+    stem, suffix = filename.rsplit(".", 1)
+    return filename if theme == "light" else f"{stem}-{theme}.{suffix}"
+
+
+def files_of(filename: str) -> list[str]:
+    """Every file drawn for a figure: each theme in each language."""
+    return [filename_in(themed(filename, t), lang) for t in THEMES for lang in LANGUAGES]
+
+
+def save(
+    fig: Any, filename: str, language: str, theme: str = "light", translate: bool = True
+) -> Path:
+    """Save the figure in `language` and `theme`, recording the digest of its data, its texts,
+    its smallest font in the PNG's pixels and the density the site shows it at."""
     if language != "en" and translate:
         localize(fig, language)
-    path = OUT / filename_in(filename, language)
-    metadata = {DIGEST_KEY: data_digest(fig), TEXTS_KEY: "\n".join(texts(fig))}
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata=metadata)
+    fig.draw_without_rendering()  # the tick labels are written when the figure is drawn
+    unreadable = unreadable_texts(fig)
+    if unreadable:
+        raise ValueError(f"{filename} ({theme}): text too faint on its background: {unreadable}")
+    path = OUT / filename_in(themed(filename, theme), language)
+    metadata = {
+        DIGEST_KEY: data_digest(fig),
+        TEXTS_KEY: "\n".join(texts(fig)),
+        SMALLEST_KEY: f"{smallest_text_px(fig, DPI):.2f}",
+        DENSITY_KEY: str(DENSITY),
+        THEME_KEY: theme,
+    }
+    write_png(fig, path, metadata)
     return path
 
 
+def write_png(fig: Any, path: Path, metadata: dict[str, str]) -> None:
+    """Save the figure as a PNG of at most 256 colours (a third of the bytes of matplotlib's
+    own, with no visible difference for plots; a smooth colour scale may show faint steps),
+    with `metadata` in its text chunks."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.06)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        rgb = image.convert("RGB")
+    small = rgb.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    # The palette's colour nearest the background is the background exactly, not a mean of its
+    # cluster (#fefefe for #ffffff): the figure shows no box on a page of the same colour.
+    background = np.round(np.array(fig.get_facecolor()[:3]) * 255)
+    palette = np.array(small.getpalette()[: 3 * 256], dtype=float).reshape(-1, 3)
+    palette[np.argmin(np.abs(palette - background).sum(axis=1))] = background
+    small.putpalette(palette.astype(np.uint8).ravel().tolist())
+    info = PngInfo()
+    for key, value in metadata.items():
+        info.add_text(key, value)  # iTXt when the value is not Latin-1 (Chinese words)
+    small.save(path, format="png", pnginfo=info, optimize=True, dpi=(DPI, DPI))
+
+
+def draws_itself(filename: str) -> bool:
+    """Whether the page's own code draws the figure (nn.plot), not a function here."""
+    return FIGURES[filename][2] is as_figure
+
+
 def make(page: str) -> list[Path]:
-    """Run the page once and draw each of its figures in every language."""
+    """Run the page and draw each of its figures in every theme and language.
+
+    The page runs once, under the light theme; a page that draws a figure itself runs once
+    more under the dark theme, so that its own figure comes out dark too.
+    """
     OUT.mkdir(parents=True, exist_ok=True)
     names = figures_by_page()[page]
-    values = run_page_until(ROOT / page, {FIGURES[f][1] for f in names})
+    wanted = {FIGURES[f][1] for f in names}
+    with style("light"):
+        runs = {"light": run_page_until(ROOT / page, wanted)}
+    if any(draws_itself(f) for f in names):
+        with style("dark"):
+            runs["dark"] = run_page_until(ROOT / page, wanted)
     paths = []
     for filename in names:
-        value = values[FIGURES[filename][1]]
-        for language in LANGUAGES:
-            if filename in LOCALIZED:  # drawn in each language by its own function
-                fig = LOCALIZED[filename][2](value, language)
-                paths.append(save(fig, filename, language, translate=False))
-            else:
-                paths.append(save(FIGURES[filename][2](value), filename, language))
+        for theme in THEMES:
+            value = runs[theme if draws_itself(filename) else "light"][FIGURES[filename][1]]
+            for language in LANGUAGES:
+                with style(theme):
+                    if filename in LOCALIZED:  # drawn in each language by its own function
+                        fig = LOCALIZED[filename][2](value, language)
+                        paths.append(save(fig, filename, language, theme, translate=False))
+                    else:
+                        fig = FIGURES[filename][2](value)
+                        paths.append(save(fig, filename, language, theme))
     return paths
 
 

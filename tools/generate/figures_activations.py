@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from tools.generate.figures_style import colour
 from tools.generate.figures_training import fonts
 
 TEXT = {
@@ -26,22 +27,22 @@ def activation_curves(curves: dict[str, Any], language: str) -> Figure:
     """One panel per layer, stacked: its output (solid) and its slope (dashed) against x."""
     text, font = TEXT[language], fonts(language, 11)
     x = curves["x"]
-    # Stacked, not side by side, and about 350 px wide: it fits a 390 px phone's column unscaled.
-    fig = Figure(figsize=(2.8, 4.4), layout="constrained")
+    # Stacked, not side by side, and about 340 CSS px wide: it fits a 390 px phone's column.
+    fig = Figure(figsize=(3.4, 5.2), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True)
     for ax, name in zip(axes, ("Relu", "Sigmoid"), strict=True):
         y, slope = curves[name]
-        ax.plot(x, y, color="#3b5ba5", linewidth=2, label=text["value"])
-        ax.plot(x, slope, color="#c0392b", linewidth=2, linestyle="--", label=text["slope"])
+        ax.plot(x, y, color=colour("blue"), linewidth=2, label=text["value"])
+        ax.plot(x, slope, color=colour("red"), linewidth=2, linestyle="--", label=text["slope"])
         ax.set_title("ReLU" if name == "Relu" else name, fontsize=11)
-        ax.axhline(0, color="gray", linewidth=0.8)
-        ax.axvline(0, color="gray", linewidth=0.8)
+        ax.axhline(0, color=colour("muted"), linewidth=0.8)
+        ax.axvline(0, color=colour("muted"), linewidth=0.8)
         ax.grid(alpha=0.3)
     axes[0].set_ylim(-0.3, 2.3)  # ReLU keeps rising; its slope, 0 or 1, is what matters here
     axes[0].legend(loc="upper left", prop=font)
     top = int(np.argmax(curves["Sigmoid"][1]))
     peak = curves["Sigmoid"][1][top]
-    axes[1].plot([x[top]], [peak], "o", color="#c0392b")
+    axes[1].plot([x[top]], [peak], "o", color=colour("red"))
     axes[1].annotate(
         text["peak"].format(slope=peak, x=x[top]),
         (x[top], peak),

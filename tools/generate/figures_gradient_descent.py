@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from tools.generate.figures_style import colour
 from tools.generate.figures_training import fonts
 
 WINDOW = 16  # steps in the mean: one epoch of the page's loop (800 samples, batches of 50)
@@ -39,17 +40,17 @@ def batch_loss_curve(batch_losses: list[float], language: str) -> Figure:
     losses = np.asarray(batch_losses, dtype=float)
     steps = np.arange(1, len(losses) + 1)
     mean = np.convolve(losses, np.ones(WINDOW) / WINDOW, mode="valid")
-    fig = Figure(figsize=(4.6, 3.0), layout="constrained")
+    fig = Figure(figsize=(5.6, 3.6), layout="constrained")
     ax = fig.subplots()
-    ax.plot(steps, losses, color="#7fa7d9", linewidth=0.9, label=text["batch"])
-    ax.plot(steps[WINDOW - 1 :], mean, color="#1f3f7a", linewidth=2.2, label=text["mean"])
+    ax.plot(steps, losses, color=colour("pale_blue"), linewidth=0.9, label=text["batch"])
+    ax.plot(steps[WINDOW - 1 :], mean, color=colour("deep_blue"), linewidth=2.2, label=text["mean"])
     ax.set_xlabel(text["step"], fontproperties=font)
     ax.set_ylabel(text["loss"], fontproperties=font)
     ax.set_xlim(0, len(losses))
     ax.set_ylim(0, None)
     ax.tick_params(labelsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(prop=font, loc="upper right")
+    ax.legend(prop=fonts(language, 10), loc="upper right")
     return fig
 
 

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import font_manager
+from matplotlib import colormaps, font_manager
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+
+from tools.generate.figures_style import COLUMN_INCHES, colour, cycle
 
 CJK_FONT = "Noto Sans CJK SC"
 
@@ -24,8 +27,8 @@ TEXT = {
         "epoch": "epoch",
         "train_accuracy": "training accuracy",
         "with_bn": "with batch norm",
-        "without_bn": "without",
-        "diverged": " (diverged in epoch {epoch})",
+        "without_bn": "without batch norm",
+        "diverged": "{run}:\ndiverged in epoch {epoch}",
         "weight_std": "weight std {scale:g}",
         "accuracy": "accuracy",
         "train": "training data",
@@ -47,8 +50,8 @@ TEXT = {
         "epoch": "epoch（轮）",
         "train_accuracy": "训练数据的识别精度",
         "with_bn": "使用 Batch Norm",
-        "without_bn": "不使用",
-        "diverged": "（第 {epoch} 轮发散）",
+        "without_bn": "不使用 Batch Norm",
+        "diverged": "{run}：\n第 {epoch} 轮发散",
         "weight_std": "权重标准差 {scale:g}",
         "accuracy": "识别精度",
         "train": "训练数据",
@@ -79,40 +82,67 @@ def cjk_font() -> str:
     return CJK_FONT
 
 
-def fonts(language: str, size: float = 10) -> dict[str, Any]:
-    """Font properties for `language`: a CJK family for Chinese, matplotlib's default otherwise."""
+def fonts(language: str, size: float = 11) -> dict[str, Any]:
+    """Font properties for `language`: a CJK family for Chinese, matplotlib's default otherwise.
+
+    11 pt for titles and axis labels, 10 for legends and notes (figures_style.FONTS)."""
     return {"family": cjk_font(), "size": size} if language == "zh" else {"size": size}
 
 
 def batch_norm_scales(results: dict[tuple[float, bool], list[float]], language: str) -> Figure:
-    """One panel per initial weight scale: training accuracy per epoch with and without BN."""
+    """One panel per initial weight scale, two rows of three: training accuracy per epoch with
+    and without BN; the sixth cell holds the legend. A run that diverged says so in its panel."""
     text, font = TEXT[language], fonts(language)
     scales = sorted({scale for scale, _ in results}, reverse=True)
     epochs = max(len(v) for v in results.values())
-    fig = Figure(figsize=(3.0 * len(scales), 3.0), layout="constrained")
-    axes = fig.subplots(1, len(scales), sharey=True)
-    for ax, scale in zip(axes, scales, strict=True):
-        for batch_norm, style in ((True, "-"), (False, "--")):
+    columns = 3
+    rows = -(-(len(scales) + 1) // columns)
+    fig = Figure(figsize=(COLUMN_INCHES, 2.75 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, sharey=True).ravel()
+    runs = ((True, "-", text["with_bn"]), (False, "--", text["without_bn"]))
+    for ax, scale in zip(axes, scales, strict=False):
+        diverged = []
+        for index, (batch_norm, style, label) in enumerate(runs):
             values = results[scale, batch_norm]
-            label = text["with_bn"] if batch_norm else text["without_bn"]
+            epoch = np.arange(1, len(values) + 1)
+            ax.plot(epoch, values, style, color=cycle(index), marker="o", ms=3, label=label)
             if len(values) < epochs:
-                label += text["diverged"].format(epoch=len(values) + 1)
-            ax.plot(np.arange(1, len(values) + 1), values, style, marker="o", ms=3, label=label)
+                diverged.append(text["diverged"].format(run=label, epoch=len(values) + 1))
+        if diverged:
+            ax.text(
+                0.04,
+                0.95,
+                "\n".join(diverged),
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontproperties=fonts(language, 10),
+            )
         ax.set_title(text["weight_std"].format(scale=scale), fontproperties=font)
-        ax.set_xlabel(text["epoch"], fontproperties=font)
         ax.set_ylim(0, 1)
         ax.set_xlim(0.5, epochs + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(text["train_accuracy"], fontproperties=font)
-    axes[0].legend(loc="upper left", prop=fonts(language, 8))
+    for ax in axes[len(scales) - columns :]:
+        if ax.has_data():
+            ax.set_xlabel(text["epoch"], fontproperties=font)
+    for ax in axes[::columns]:
+        ax.set_ylabel(text["train_accuracy"], fontproperties=font)
+    legend = axes[len(scales)]
+    handles = [
+        Line2D([], [], linestyle=style, color=cycle(index), marker="o", ms=3)
+        for index, (_, style, _) in enumerate(runs)
+    ]
+    legend.legend(handles, [label for *_, label in runs], loc="center", prop=font, frameon=False)
+    for ax in axes[len(scales) :]:
+        ax.set_axis_off()
     return fig
 
 
 def regularization_gap(histories: dict[str, dict[str, list[float]]], language: str) -> Figure:
     """One panel per run ("weight decay 0.02", ...): training and test accuracy per epoch."""
     text, font = TEXT[language], fonts(language)
-    fig = Figure(figsize=(3.6 * len(histories), 3.2), layout="constrained")
+    fig = Figure(figsize=(min(3.1 * len(histories), COLUMN_INCHES), 3.3), layout="constrained")
     axes = fig.subplots(1, len(histories), sharey=True)
     for ax, (name, history) in zip(axes, histories.items(), strict=True):
         kind, _, value = name.rpartition(" ") if name[-1].isdigit() else (name, "", "")
@@ -124,7 +154,7 @@ def regularization_gap(histories: dict[str, dict[str, list[float]]], language: s
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(text["accuracy"], fontproperties=font)
-    axes[0].legend(loc="lower right", prop=fonts(language, 9))
+    axes[0].legend(loc="lower right", prop=fonts(language, 10))
     return fig
 
 
@@ -138,7 +168,7 @@ def activation_histograms(activations: dict, name: str, language: str) -> Figure
     """One row per weight scale, one column per layer: histograms of `name`'s outputs."""
     text, font = TEXT[language], fonts(language)
     rows = [(scale, outputs) for (act, scale), outputs in activations.items() if act == name]
-    fig = Figure(figsize=(11, 1.9 * len(rows)), layout="constrained")
+    fig = Figure(figsize=(COLUMN_INCHES, 1.85 * len(rows) + 0.5), layout="constrained")
     axes = fig.subplots(len(rows), 5, squeeze=False)
     for (scale, outputs), row in zip(rows, axes, strict=True):
         values = [a[a > 0] if name == "relu" else a for a in outputs]
@@ -146,11 +176,12 @@ def activation_histograms(activations: dict, name: str, language: str) -> Figure
         for number, (ax, v) in enumerate(zip(row, values, strict=True), start=1):
             ax.hist(v.ravel(), bins=30, range=(0, high))
             ax.set_yticks([])
+            ax.xaxis.set_major_locator(MaxNLocator(3))
             if scale == rows[0][0]:
                 ax.set_title(text["layer"].format(number=number), fontproperties=font)
         row[0].set_ylabel(text["scale"].format(scale=scale_name(scale)), fontproperties=font)
     if name == "relu":
-        fig.suptitle(text["positive"], fontproperties=fonts(language, 9))
+        fig.suptitle(text["positive"], fontproperties=font)
     return fig
 
 
@@ -165,14 +196,14 @@ def initial_weights_relu(activations: dict, language: str) -> Figure:
 def initial_weights_mnist(losses: dict[float | str, list[float]], language: str) -> Figure:
     """The training loss of every step, one curve per initial weight scale."""
     text, font = TEXT[language], fonts(language)
-    fig = Figure(figsize=(6, 3.4), layout="constrained")
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
     ax = fig.subplots()
     for scale, values in losses.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=scale_name(scale))
     ax.set_xlabel(text["step"], fontproperties=font)
     ax.set_ylabel(text["loss"], fontproperties=font)
     ax.grid(alpha=0.3)
-    ax.legend(prop=fonts(language, 9))
+    ax.legend(prop=fonts(language, 10))
     return fig
 
 
@@ -180,7 +211,8 @@ def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> F
     """Left: every trial at its (lr, weight decay), coloured by validation accuracy; right: the
     validation curves of the best trials."""
     text, font = TEXT[language], fonts(language)
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = Figure(figsize=(COLUMN_INCHES, 4.0), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.08)  # the colour bar's label apart from the right panel
     left, right = fig.subplots(1, 2)
     ok = [t for t in trials if np.isfinite(t["val_accuracy"])]
     failed = [t for t in trials if not np.isfinite(t["val_accuracy"])]
@@ -188,23 +220,26 @@ def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> F
         [t["lr"] for t in ok],
         [t["weight_decay"] for t in ok],
         c=[t["val_accuracy"] for t in ok],
-        cmap="viridis",
+        cmap=colormaps["viridis"].resampled(10),  # one colour per tenth of accuracy
         vmin=0,
         vmax=1,
+        edgecolors=colour("ink"),  # the dark end of viridis on the dark page
+        linewidths=0.5,
     )
     if failed:
         lrs, wds = [t["lr"] for t in failed], [t["weight_decay"] for t in failed]
-        left.scatter(lrs, wds, marker="x", color="red", label=text["diverged_trials"])
-        left.legend(loc="lower left", prop=fonts(language, 9))
+        left.scatter(lrs, wds, marker="x", color=colour("red"), label=text["diverged_trials"])
+        left.legend(loc="lower left", prop=fonts(language, 10))
     ranked = sorted(ok, key=lambda t: t["val_accuracy"], reverse=True)[:best]
     left.scatter(
         [t["lr"] for t in ranked],
         [t["weight_decay"] for t in ranked],
-        s=160,
+        s=170,
         facecolors="none",
-        edgecolors="black",
+        edgecolors=colour("ink"),
     )
     left.set(xscale="log", yscale="log")
+    left.tick_params(labelsize=11)  # exponents are drawn smaller: 7.7 pt
     left.set_xlabel(text["learning_rate"], fontproperties=font)
     left.set_ylabel(text["weight decay"], fontproperties=font)
     fig.colorbar(points, ax=left).set_label(text["val_accuracy"], fontproperties=font)
@@ -218,7 +253,7 @@ def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> F
     right.set_ylim(0, 1)
     right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.grid(alpha=0.3)
-    right.legend(loc="lower right", prop=fonts(language, 8))
+    right.legend(loc="lower right", prop=fonts(language, 10))
     return fig
 
 
