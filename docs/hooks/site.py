@@ -4,7 +4,8 @@
 - languages: search per language, Chinese search results under /zh/, no sitemap.xml 404s;
 - notebooks: every page with code as a Jupyter notebook, a zip per language, and the wheel of
   nn that the install lines on the pages point at;
-- punctuation: no line starts with 「，」 after inline math.
+- punctuation: no line starts with 「，」 after inline math;
+- figures: each figure in the reader's colour scheme, at the size it was drawn for.
 """
 
 import sys
@@ -15,10 +16,16 @@ ROOT = str(Path(__file__).resolve().parents[2])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from tools.site import figures, punctuation  # noqa: E402
 from tools.site.inventory import on_env  # noqa: E402
 from tools.site.languages import on_post_build, on_post_page  # noqa: E402
 from tools.site.notebooks import on_files, on_page_markdown  # noqa: E402
-from tools.site.punctuation import on_page_content  # noqa: E402
+
+
+def on_page_content(html, page, config, files):
+    html = figures.on_page_content(html, page, config, files)
+    return punctuation.on_page_content(html, page, config, files)
+
 
 __all__ = [
     "on_env",
