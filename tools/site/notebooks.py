@@ -97,6 +97,8 @@ CODE_OR_MATH = re.compile(
 )
 FENCED = re.compile(r"(^ *```.*?^ *```[ \t]*$)", re.S | re.M)  # a fenced block, whole
 LINK = re.compile(r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
+# A figure's caption (pymdownx.blocks.caption), which Jupyter would show as text: in italics.
+CAPTION = re.compile(r"^/// caption\n(?P<text>.*?)\n///$", re.S | re.M)
 
 
 @dataclass
@@ -319,7 +321,8 @@ def _markdown_cell(text: str, page: Page) -> nbformat.NotebookNode:
                 lines += [f'<a id="{h["id"]}"></a>', "", h["heading"]]
             else:
                 lines.append(line)
-        return LINK.sub(link, _math("\n".join(lines)))
+        text = CAPTION.sub(lambda c: f"\n*{c['text'].strip()}*", "\n".join(lines))  # own paragraph
+        return LINK.sub(link, _math(text))
 
     cell = nbformat.v4.new_markdown_cell(_outside_fences(text, convert))
     if attachments:
