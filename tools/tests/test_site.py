@@ -664,6 +664,101 @@ MEASURE_MATH = """() => {
 }"""
 
 
+# Every figure shown on the page (tools/site/figures.py marks them `img.nn-figure`), in the
+# copy of the colour scheme in view: the size of its smallest text in CSS px (the PNG records
+# its smallest font in its own pixels, `nn:smallest-text-px`, tools/generate/figures.py),
+# whether it fits the column, its caption, and whether a click opens it (GLightbox's link).
+# `selector` picks other images: the lightbox's `.gslide.current img`.
+MEASURE_FIGURES = """async (selector) => {
+  const pngText = async (url) => {
+    const data = new DataView(await (await fetch(url)).arrayBuffer());
+    const latin1 = new TextDecoder("latin1");
+    const found = {};
+    for (let at = 8; at + 8 <= data.byteLength; ) {
+      const length = data.getUint32(at);
+      const type = latin1.decode(new Uint8Array(data.buffer, at + 4, 4));
+      if (type === "tEXt") {
+        const bytes = new Uint8Array(data.buffer, at + 8, length);
+        const zero = bytes.indexOf(0);
+        found[latin1.decode(bytes.slice(0, zero))] = latin1.decode(bytes.slice(zero + 1));
+      }
+      if (type === "IEND") break;
+      at += 12 + length;
+    }
+    return found;
+  };
+  const figures = [];
+  for (const img of document.querySelectorAll(selector || ".md-content img.nn-figure")) {
+    const box = img.getBoundingClientRect();
+    if (box.width === 0) continue;  // the other colour scheme's copy
+    const info = await pngText(img.currentSrc || img.src);
+    const column = img.closest(".md-content__inner");
+    const style = column && getComputedStyle(column);
+    const room = column
+      ? column.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+      : document.documentElement.clientWidth;
+    const figure = img.closest("figure");
+    const caption = figure && figure.querySelector("figcaption");
+    figures.push({
+      src: img.getAttribute("src"),
+      text: (parseFloat(info["nn:smallest-text-px"]) * box.width) / img.naturalWidth,
+      width: box.width,
+      fits: box.width <= room + 1 && box.right <= document.documentElement.clientWidth + 1,
+      caption: caption ? caption.textContent.trim() : "",
+      opens: !!img.closest("a.glightbox"),
+    });
+  }
+  return figures;
+}"""
+LIGHTBOX_IMAGE = ".glightbox-container .gslide.current img"
+SMALLEST_FIGURE_TEXT = 9  # CSS px
+
+
+def open_lightbox(page) -> None:
+    """Click the first figure in view; wait until GLightbox shows it, loaded and still."""
+    page.locator(".md-content a.glightbox:visible").first.click()
+    page.locator(LIGHTBOX_IMAGE).wait_for(state="visible", timeout=10_000)
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector({LIGHTBOX_IMAGE!r});"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    page.wait_for_timeout(800)  # the opening animation
+
+
+def close_lightbox(page) -> None:
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.glightbox-container')")
+
+
+def pinch_in_lightbox(page) -> dict:
+    """On a touch screen, tap the first figure, spread two fingers on it in the lightbox (a
+    phone's way to enlarge it there); measure it so enlarged. Touch is on for this page only."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
+    try:
+        page.reload()  # GLightbox sets up its touch gestures on a touch screen only
+        page.wait_for_load_state("networkidle")
+        open_lightbox(page)
+        box = page.locator(LIGHTBOX_IMAGE).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+        def touch(kind: str, apart: float) -> None:
+            points = [{"x": x - apart, "y": y, "id": 0}, {"x": x + apart, "y": y, "id": 1}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", 20)
+        for apart in range(25, 125, 5):  # to 6 times the distance: GLightbox stops at 4.5
+            touch("touchMove", apart)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_timeout(500)
+        (enlarged,) = page.evaluate(MEASURE_FIGURES, LIGHTBOX_IMAGE)
+        close_lightbox(page)
+        return enlarged
+    finally:
+        cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        cdp.detach()
+
+
 CJK_CHAR = re.compile(f"[{CJK}]")
 CJK_FONT = re.compile(r"CJK|Han Sans|PingFang|Hiragino|YaHei|WenQuanYi|Hei|Song|Kai|Ming", re.I)
 
@@ -696,6 +791,7 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
     is drawn with a CJK font, no equation is wider than the column at 1280 px, and no line
     starts with the punctuation that follows inline math (at 1280 and 390 px)."""
     problems, diagrams = [], 0
+    figure_pages, lightbox_seen, phone_lightbox_seen = 0, False, False
     record = None
     for path in page_paths(language):
         record = visit(path)
@@ -713,6 +809,57 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
             f"/{path} at 1280 px: equation wider than the column: {m}" for m in math["wide"]
         ]
         problems += [f"/{path} at 1280 px: line starts with a mark: {m}" for m in math["broken"]]
+        # --- Figures (issue #23): text of 9 CSS px or more at 1280 px, a caption, the copy of
+        # the colour scheme in view, no wider than the column at 1280 and 390 px; a click opens
+        # it larger (once per language), and on a 390 px phone two fingers enlarge it in the
+        # lightbox until its text is 9 px or more again (once per language).
+        if page.locator(".md-content img.nn-figure").count():
+            figure_pages += 1
+            for _ in range(2):  # the scheme the page opened in, then the other one
+                scheme = page.evaluate("document.body.dataset.mdColorScheme")
+                copy = "#only-dark" if scheme == "slate" else "#only-light"
+                shown = page.evaluate(MEASURE_FIGURES)
+                if not shown:
+                    problems.append(f"/{path} ({scheme}): no figure is shown")
+                for figure in shown:
+                    name = figure["src"].rsplit("/", 1)[-1]
+                    if figure["text"] < SMALLEST_FIGURE_TEXT:
+                        problems.append(
+                            f"/{path} at 1280 px: {name}'s smallest text is {figure['text']:.1f} px"
+                        )
+                    if not figure["caption"]:
+                        problems.append(f"/{path}: {name} has no caption")
+                    if not figure["src"].endswith(copy):
+                        problems.append(f"/{path} ({scheme}): shows {name}, not its {copy} copy")
+                    if not figure["opens"]:
+                        problems.append(f"/{path}: {name} does not open larger on a click")
+                    if not figure["fits"]:
+                        problems.append(f"/{path} at 1280 px: {name} is wider than the column")
+                switch_palette(page)
+            if not lightbox_seen:
+                lightbox_seen = True
+                small = page.evaluate(MEASURE_FIGURES)[0]
+                open_lightbox(page)
+                (large,) = page.evaluate(MEASURE_FIGURES, LIGHTBOX_IMAGE)
+                if large["width"] <= small["width"]:
+                    problems.append(f"/{path}: the lightbox shows {large['src']} no larger")
+                close_lightbox(page)
+            page.set_viewport_size({"width": 390, "height": 844})
+            for figure in page.evaluate(MEASURE_FIGURES):
+                if not figure["fits"]:
+                    problems.append(f"/{path} at 390 px: {figure['src']} is wider than the column")
+            if not phone_lightbox_seen:  # tapped, then enlarged with two fingers
+                phone_lightbox_seen = True
+                large = pinch_in_lightbox(page)
+                if large["text"] < SMALLEST_FIGURE_TEXT:
+                    problems.append(
+                        f"/{path} at 390 px, enlarged: smallest text {large['text']:.1f} px"
+                    )
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.reload()  # as loaded at 1280 px without touch, for the checks below
+                page.wait_for_load_state("networkidle")
+            page.set_viewport_size({"width": 1280, "height": 900})
+        # --- end of figures
         if not draws_diagrams(path):
             page.set_viewport_size({"width": 390, "height": 844})
             broken = page.evaluate(MEASURE_MATH)["broken"]
@@ -744,6 +891,7 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
                     + ("reachable" if label["reachable"] else "cut off, no sideways scroll")
                 )
     assert diagrams, "no diagram found: the test measured nothing"
+    assert figure_pages, "no figure found: the figures were not measured"
     assert not problems, "\n".join(problems)
 
 
