@@ -664,9 +664,9 @@ MEASURE_MATH = """() => {
 }"""
 
 
-# Code and output blocks, and display equations, wider than their column: on a wide screen none
-# may be (the column holds the package's 100-character lines); on a phone they scroll sideways
-# and show a shadow at the edge where more is hidden (extra.css: background-attachment local).
+# Code and output blocks, display equations and tables wider than their column: on a wide
+# screen no code block may be (the column holds the package's 100-character lines); on a phone
+# they scroll sideways and show a shadow where more is hidden (extra.css: attachment local).
 MEASURE_OVERFLOW = """() => {
   const report = (e) => ({
     text: e.textContent.trim().split("\\n")[0].slice(0, 60),
@@ -674,9 +674,12 @@ MEASURE_OVERFLOW = """() => {
     cue: getComputedStyle(e).backgroundAttachment.includes("local"),
   });
   const wide = (e) => e.scrollWidth > e.clientWidth + 1;
+  const all = (selector) => [...document.querySelectorAll(".md-content " + selector)];
   return {
-    code: [...document.querySelectorAll(".md-content pre > code")].filter(wide).map(report),
-    math: [...document.querySelectorAll(".md-content div.arithmatex")].filter(wide).map(report),
+    code: all("pre > code").filter(wide).map(report),
+    math: all("div.arithmatex").filter(wide).map(report),
+    table: all("table:not([class])").filter(wide).map(report),
+    page: document.documentElement.scrollWidth,
   };
 }"""
 CJK_CHAR = re.compile(f"[{CJK}]")
@@ -734,7 +737,10 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
             wide = page.evaluate(MEASURE_OVERFLOW)["code"]
             problems += [f"/{path} at {width} px: block wider than the column: {w}" for w in wide]
         page.set_viewport_size({"width": 390, "height": 844})
-        for kind, blocks in page.evaluate(MEASURE_OVERFLOW).items():
+        overflow = page.evaluate(MEASURE_OVERFLOW)
+        if overflow.pop("page") > 390:  # something that cannot wrap pushes the whole page
+            problems.append(f"/{path} at 390 px: the page itself scrolls sideways")
+        for kind, blocks in overflow.items():
             problems += [
                 f"/{path} at 390 px: a wide {kind} block with no sideways scroll and shadow: {b}"
                 for b in blocks
