@@ -1,0 +1,98 @@
+"""Pictures of what happens inside a network, drawn from the runs of the chapter 6 and 7 pages.
+
+- `initial-weights-sigmoid.png`, `initial-weights-relu.png`: histograms of the outputs of five
+  layers (columns) for each initial weight scale (rows), from the page's `activations`.
+
+Each function draws in `language` ("en" or "zh"), with matplotlib's default colours and text
+colours, so that a style set around the call applies; `tools/generate/figures.py` registers them.
+Histograms are drawn with `fill_between`, whose outline `figures.data_digest` records (bars
+would not be). Text is 10 pt or more on figures about 9.3 inches wide, so that it is at least
+9 CSS px where the column is 930 px wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
+
+from tools.generate.figures_training import fonts
+
+TEXT = {
+    "en": {
+        "layer": "layer {number}",
+        "scale": "scale {scale}",
+        "std": "std {value}",
+        "positive": "ReLU: positive outputs only (about half are 0)",
+    },
+    "zh": {
+        "layer": "第 {number} 层",
+        "scale": "尺度 {scale}",
+        "std": "标准差 {value}",
+        "positive": "ReLU：只统计正的输出（约一半为 0）",
+    },
+}
+WIDTH = 9.3  # inches: 1,116 px at the 120 dpi figures.save() uses, shown 930 px wide
+
+
+def histogram(ax: Any, values: Any, bins: int, limits: tuple[float, float]) -> None:
+    """A filled step histogram of `values` (a polygon, which the data digest records)."""
+    counts, edges = np.histogram(np.ravel(values), bins=bins, range=limits)
+    ax.fill_between(edges, np.append(counts, counts[-1]), step="post", linewidth=0)
+    ax.set_xlim(*limits)
+    ax.set_ylim(0, 1.35 * max(counts.max(), 1))  # room at the top for the label
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # 0 and 1, not 0.0 and 1.0
+
+
+def scale_name(scale: float | str) -> str:
+    return {"xavier": "Xavier", "he": "He"}.get(scale) or f"{scale:g}"
+
+
+def activation_histograms(activations: dict, name: str, language: str) -> Figure:
+    """One row per weight scale, one column per layer: histograms of `name`'s outputs, each
+    labelled with the standard deviation of all its outputs, as the page prints it."""
+    text, font = TEXT[language], fonts(language, 11)
+    rows = [(scale, outputs) for (act, scale), outputs in activations.items() if act == name]
+    fig = Figure(figsize=(WIDTH, 1.75 * len(rows) + 0.6), layout="constrained")
+    axes = fig.subplots(len(rows), 5, squeeze=False)
+    for (scale, outputs), row in zip(rows, axes, strict=True):
+        shown = [a[a > 0] if name == "relu" else a for a in outputs]  # ReLU: leave out the zeros
+        high = 1.0 if name == "sigmoid" else float(np.quantile(shown[0], 0.99))
+        for number, (ax, a, v) in enumerate(zip(row, outputs, shown, strict=True), start=1):
+            histogram(ax, v, 30, (0.0, high))
+            label = text["std"].format(value=f"{a.std():.3g}")
+            ax.text(0.97, 0.95, label, transform=ax.transAxes, ha="right", va="top", **font)
+            ax.tick_params(labelsize=10)
+            if scale == rows[0][0]:
+                ax.set_title(text["layer"].format(number=number), fontdict=font)
+        row[0].set_ylabel(text["scale"].format(scale=scale_name(scale)), fontdict=font)
+    if name == "relu":
+        fig.suptitle(text["positive"], **font)
+    return fig
+
+
+def initial_weights_sigmoid(activations: dict, language: str) -> Figure:
+    return activation_histograms(activations, "sigmoid", language)
+
+
+def initial_weights_relu(activations: dict, language: str) -> Figure:
+    return activation_histograms(activations, "relu", language)
+
+
+# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
+LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+    "initial-weights-sigmoid.png": (
+        "docs/tutorials/initial-weights.md",
+        "activations",
+        initial_weights_sigmoid,
+    ),
+    "initial-weights-relu.png": (
+        "docs/tutorials/initial-weights.md",
+        "activations",
+        initial_weights_relu,
+    ),
+}
