@@ -2,6 +2,8 @@
 
 - `initial-weights-sigmoid.png`, `initial-weights-relu.png`: histograms of the outputs of five
   layers (columns) for each initial weight scale (rows), from the page's `activations`.
+- `batch-norm-distributions.png`: a hidden layer's values before and after batch normalization
+  for three weight scales, from the page's `bn_layer3`.
 
 Each function draws in `language` ("en" or "zh"), with matplotlib's default colours and text
 colours, so that a style set around the call applies; `tools/generate/figures.py` registers them.
@@ -27,12 +29,18 @@ TEXT = {
         "scale": "scale {scale}",
         "std": "std {value}",
         "positive": "ReLU: positive outputs only (about half are 0)",
+        "weight_std": "weight std {scale:g}",
+        "before_bn": "Affine3's output\n(batch norm's input)",
+        "after_bn": "BatchNorm3's output",
     },
     "zh": {
         "layer": "第 {number} 层",
         "scale": "尺度 {scale}",
         "std": "标准差 {value}",
         "positive": "ReLU：只统计正的输出（约一半为 0）",
+        "weight_std": "权重标准差 {scale:g}",
+        "before_bn": "Affine3 的输出\n（Batch Norm 的输入）",
+        "after_bn": "BatchNorm3 的输出",
     },
 }
 WIDTH = 9.3  # inches: 1,116 px at the 120 dpi figures.save() uses, shown 930 px wide
@@ -83,6 +91,29 @@ def initial_weights_relu(activations: dict, language: str) -> Figure:
     return activation_histograms(activations, "relu", language)
 
 
+def batch_norm_distributions(layers: dict[float, tuple[Any, Any]], language: str) -> Figure:
+    """Columns: weight scales; top: a layer's values before batch norm (each panel on its own
+    axis), bottom: after it (one axis for all three). Every panel shows its standard deviation."""
+    text, font = TEXT[language], fonts(language, 11)
+    fig = Figure(figsize=(WIDTH, 4.6), layout="constrained")
+    axes = fig.subplots(2, len(layers))
+    for (scale, (before, after)), (top, bottom) in zip(layers.items(), axes.T, strict=True):
+        reach = float(np.max(np.abs(np.quantile(before, [0.001, 0.999]))))
+        histogram(top, before, 40, (-reach, reach))
+        histogram(bottom, after, 40, (-4.0, 4.0))
+        bottom.set_xticks([-3, 0, 3])  # not -4 and 4, which would touch the next panel's
+        top.set_title(text["weight_std"].format(scale=scale), fontdict=font)
+        for ax, values in ((top, before), (bottom, after)):
+            value = f"{values.std():.2g}" if ax is top else f"{values.std():.2f}"
+            label = text["std"].format(value=value)
+            ax.text(0.97, 0.95, label, transform=ax.transAxes, ha="right", va="top", **font)
+            ax.tick_params(labelsize=10)
+            ax.xaxis.get_offset_text().set_fontsize(10)
+    axes[0, 0].set_ylabel(text["before_bn"], fontdict=font, linespacing=1.5)
+    axes[1, 0].set_ylabel(text["after_bn"], fontdict=font)
+    return fig
+
+
 # figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
 LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
     "initial-weights-sigmoid.png": (
@@ -94,5 +125,10 @@ LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
         "docs/tutorials/initial-weights.md",
         "activations",
         initial_weights_relu,
+    ),
+    "batch-norm-distributions.png": (
+        "docs/tutorials/batch-norm.md",
+        "bn_layer3",
+        batch_norm_distributions,
     ),
 }
