@@ -4,6 +4,10 @@
   layers (columns) for each initial weight scale (rows), from the page's `activations`.
 - `batch-norm-distributions.png`: a hidden layer's values before and after batch normalization
   for three weight scales, from the page's `bn_layer3`.
+- `simple-convnet-filters-small-init.png`: the 30 first-layer filters of a SimpleConvNet trained
+  from weights of standard deviation 0.01, before and after, on one scale (`small_filters`).
+- `simple-convnet-feature-maps.png`: one test digit, six of those filters and what each makes of
+  the digit, its feature map after ReLU (`feature_maps`).
 
 Each function draws in `language` ("en" or "zh"), with matplotlib's default colours and text
 colours, so that a style set around the call applies; `tools/generate/figures.py` registers them.
@@ -32,6 +36,11 @@ TEXT = {
         "weight_std": "weight std {scale:g}",
         "before_bn": "Affine3's output\n(batch norm's input)",
         "after_bn": "BatchNorm3's output",
+        "filters_before": "Before training: weights of std 0.01",
+        "filters_after": "After two epochs (160 steps): each filter on its grey scale above",
+        "digit": "test digit ({label})",
+        "filter": "filter {number}",
+        "map": "feature map",
     },
     "zh": {
         "layer": "第 {number} 层",
@@ -41,6 +50,11 @@ TEXT = {
         "weight_std": "权重标准差 {scale:g}",
         "before_bn": "Affine3 的输出\n（Batch Norm 的输入）",
         "after_bn": "BatchNorm3 的输出",
+        "filters_before": "训练前：权重的标准差为 0.01",
+        "filters_after": "训练两个 epoch（160 步）后：每个滤波器的灰度与上图相同",
+        "digit": "测试数字（{label}）",
+        "filter": "滤波器 {number}",
+        "map": "特征图",
     },
 }
 WIDTH = 9.3  # inches: 1,116 px at the 120 dpi figures.save() uses, shown 930 px wide
@@ -114,6 +128,51 @@ def batch_norm_distributions(layers: dict[float, tuple[Any, Any]], language: str
     return fig
 
 
+def small_init_filters(filters: Any, language: str) -> Figure:
+    """The 30 filters `(2, 30, 1, 5, 5)` before (top) and after (bottom) training. Each filter is
+    drawn on one grey scale before and after (dark: positive, mid-grey: 0), that of its largest
+    weight after training, so that the small start looks as faint as it is."""
+    text, font = TEXT[language], fonts(language, 11)
+    limits = np.abs(filters[1]).max(axis=(1, 2, 3))  # one per filter
+    fig = Figure(figsize=(WIDTH, 3.9), layout="constrained")
+    titles = (text["filters_before"], text["filters_after"])
+    for subfig, weights, title in zip(fig.subfigures(2, 1), filters, titles, strict=True):
+        subfig.suptitle(title, **font)
+        for ax, w, limit in zip(subfig.subplots(2, 15).ravel(), weights, limits, strict=True):
+            ax.imshow(w[0], cmap="gray_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.set_axis_off()
+    return fig
+
+
+def feature_maps(found: dict[str, Any], language: str) -> Figure:
+    """The digit, then each chosen filter (its own grey scale, dark: positive) above its feature
+    map after ReLU (white: 0, dark: a strong response)."""
+    text, font = TEXT[language], fonts(language, 11)
+    count = len(found["numbers"])
+    fig = Figure(figsize=(WIDTH, 3.2), layout="constrained")
+    grid = fig.add_gridspec(2, count + 2, width_ratios=[2, 0.15] + [1] * count)
+    digit = fig.add_subplot(grid[:, 0])
+    digit.imshow(found["digit"], cmap="gray_r", interpolation="nearest")
+    digit.set_title(text["digit"].format(label=found["label"]), fontdict=font)
+    digit.set_axis_off()
+    for column, (number, w, feature_map) in enumerate(
+        zip(found["numbers"], found["filters"], found["maps"], strict=True), start=2
+    ):
+        top, bottom = fig.add_subplot(grid[0, column]), fig.add_subplot(grid[1, column])
+        limit = float(np.abs(w).max())
+        top.imshow(w, cmap="gray_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        top.set_title(text["filter"].format(number=number), fontdict=font)
+        bottom.imshow(feature_map, cmap="gray_r", vmin=0, interpolation="nearest")
+        top.set_axis_off()
+        if column == 2:  # one label for the row, left of its first map
+            bottom.set(xticks=[], yticks=[])
+            bottom.spines[:].set_visible(False)
+            bottom.set_ylabel(text["map"], fontdict=font)
+        else:
+            bottom.set_axis_off()
+    return fig
+
+
 # figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
 LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
     "initial-weights-sigmoid.png": (
@@ -130,5 +189,15 @@ LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
         "docs/tutorials/batch-norm.md",
         "bn_layer3",
         batch_norm_distributions,
+    ),
+    "simple-convnet-filters-small-init.png": (
+        "docs/tutorials/simple-convnet.md",
+        "small_filters",
+        small_init_filters,
+    ),
+    "simple-convnet-feature-maps.png": (
+        "docs/tutorials/simple-convnet.md",
+        "feature_maps",
+        feature_maps,
     ),
 }
