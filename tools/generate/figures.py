@@ -38,6 +38,7 @@ from nn.plot import plot_history
 from tools.generate.figures_activations import LOCALIZED as ACTIVATION_FIGURES
 from tools.generate.figures_gradient_descent import LOCALIZED as GRADIENT_DESCENT_FIGURES
 from tools.generate.figures_optimizers import LOCALIZED as OPTIMIZER_FIGURES
+from tools.generate.figures_pictures import LOCALIZED as PICTURE_FIGURES
 from tools.generate.figures_training import LOCALIZED
 from tools.site.config import ROOT
 
@@ -228,8 +229,14 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     ),
 }
 # Figures drawn in each language by functions of their own (training, activations, optimizers,
-# gradient descent).
-LOCALIZED = {**LOCALIZED, **ACTIVATION_FIGURES, **OPTIMIZER_FIGURES, **GRADIENT_DESCENT_FIGURES}
+# gradient descent, pictures).
+LOCALIZED = {
+    **LOCALIZED,
+    **ACTIVATION_FIGURES,
+    **OPTIMIZER_FIGURES,
+    **GRADIENT_DESCENT_FIGURES,
+    **PICTURE_FIGURES,
+}
 for _filename, (_page, _name, _draw) in LOCALIZED.items():
     FIGURES[_filename] = (_page, _name, lambda value, draw=_draw: draw(value, "en"))
 
