@@ -46,6 +46,7 @@ from nn.plot import plot_history
 from tools.generate.figures_activations import LOCALIZED as ACTIVATION_FIGURES
 from tools.generate.figures_gradient_descent import LOCALIZED as GRADIENT_DESCENT_FIGURES
 from tools.generate.figures_optimizers import LOCALIZED as OPTIMIZER_FIGURES
+from tools.generate.figures_pictures import LOCALIZED as PICTURE_FIGURES
 from tools.generate.figures_style import (
     COLUMN_INCHES,
     DENSITY,
@@ -161,9 +162,10 @@ def plot_optimizer_losses(losses: dict[str, list[float]]) -> Any:
 def plot_conv_filters(filters: Any) -> Any:
     """The first layer's filters `(2, FN, 1, FH, FW)` before and after training, and the change."""
     before, after = filters
-    panels = [("Before training", before, greys()), ("After training", after, greys())]
+    # Dark: positive, in both themes, as the page's other filter figures (figures_pictures.py).
+    panels = [("Before training", before, "gray_r"), ("After training", after, "gray_r")]
     # The change around 0: white on the light page, black on the dark one (matplotlib's berlin).
-    change = "RdBu_r" if greys() == "gray_r" else "berlin"
+    change = "RdBu_r" if current_theme() == "light" else "berlin"
     panels.append(("The change: after − before (red: up, blue: down)", after - before, change))
     fig = Figure(figsize=(8, 7.6), layout="constrained")
     for subfig, (title, weights, cmap) in zip(fig.subfigures(3, 1), panels, strict=True):
@@ -279,8 +281,14 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     ),
 }
 # Figures drawn in each language by functions of their own (training, activations, optimizers,
-# gradient descent).
-LOCALIZED = {**LOCALIZED, **ACTIVATION_FIGURES, **OPTIMIZER_FIGURES, **GRADIENT_DESCENT_FIGURES}
+# gradient descent, pictures).
+LOCALIZED = {
+    **LOCALIZED,
+    **ACTIVATION_FIGURES,
+    **OPTIMIZER_FIGURES,
+    **GRADIENT_DESCENT_FIGURES,
+    **PICTURE_FIGURES,
+}
 for _filename, (_page, _name, _draw) in LOCALIZED.items():
     FIGURES[_filename] = (_page, _name, lambda value, draw=_draw: draw(value, "en"))
 

@@ -36,11 +36,8 @@ TEXT = {
         "no regularization": "no regularization",
         "weight decay": "weight decay",
         "dropout": "dropout",
-        "layer": "layer {number}",
-        "scale": "scale {scale}",
         "step": "step",
         "loss": "training loss",
-        "positive": "positive outputs only",
         "learning_rate": "learning rate",
         "val_accuracy": "validation accuracy",
         "best": "best {count}",
@@ -59,11 +56,8 @@ TEXT = {
         "no regularization": "不做正则化",
         "weight decay": "权值衰减",
         "dropout": "Dropout",
-        "layer": "第 {number} 层",
-        "scale": "尺度 {scale}",
         "step": "步",
         "loss": "训练损失",
-        "positive": "只统计正的输出",
         "learning_rate": "学习率",
         "val_accuracy": "验证数据的识别精度",
         "best": "最好的 {count} 次",
@@ -164,35 +158,6 @@ def scale_name(scale: float | str) -> str:
     )
 
 
-def activation_histograms(activations: dict, name: str, language: str) -> Figure:
-    """One row per weight scale, one column per layer: histograms of `name`'s outputs."""
-    text, font = TEXT[language], fonts(language)
-    rows = [(scale, outputs) for (act, scale), outputs in activations.items() if act == name]
-    fig = Figure(figsize=(COLUMN_INCHES, 1.85 * len(rows) + 0.5), layout="constrained")
-    axes = fig.subplots(len(rows), 5, squeeze=False)
-    for (scale, outputs), row in zip(rows, axes, strict=True):
-        values = [a[a > 0] if name == "relu" else a for a in outputs]
-        high = 1.0 if name == "sigmoid" else float(np.quantile(values[0], 0.99))
-        for number, (ax, v) in enumerate(zip(row, values, strict=True), start=1):
-            ax.hist(v.ravel(), bins=30, range=(0, high))
-            ax.set_yticks([])
-            ax.xaxis.set_major_locator(MaxNLocator(3))
-            if scale == rows[0][0]:
-                ax.set_title(text["layer"].format(number=number), fontproperties=font)
-        row[0].set_ylabel(text["scale"].format(scale=scale_name(scale)), fontproperties=font)
-    if name == "relu":
-        fig.suptitle(text["positive"], fontproperties=font)
-    return fig
-
-
-def initial_weights_sigmoid(activations: dict, language: str) -> Figure:
-    return activation_histograms(activations, "sigmoid", language)
-
-
-def initial_weights_relu(activations: dict, language: str) -> Figure:
-    return activation_histograms(activations, "relu", language)
-
-
 def initial_weights_mnist(losses: dict[float | str, list[float]], language: str) -> Figure:
     """The training loss of every step, one curve per initial weight scale."""
     text, font = TEXT[language], fonts(language)
@@ -260,16 +225,6 @@ def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> F
 # figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
 LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
     "batch-norm-scales.png": ("docs/tutorials/batch-norm.md", "bn_results", batch_norm_scales),
-    "initial-weights-sigmoid.png": (
-        "docs/tutorials/initial-weights.md",
-        "activations",
-        initial_weights_sigmoid,
-    ),
-    "initial-weights-relu.png": (
-        "docs/tutorials/initial-weights.md",
-        "activations",
-        initial_weights_relu,
-    ),
     "initial-weights-mnist.png": (
         "docs/tutorials/initial-weights.md",
         "init_losses",

@@ -759,6 +759,24 @@ def pinch_in_lightbox(page) -> dict:
         cdp.detach()
 
 
+# Code and output blocks, display equations and tables wider than their column: on a wide
+# screen no code block may be (the column holds the package's 100-character lines); on a phone
+# they scroll sideways and show a shadow where more is hidden (extra.css: attachment local).
+MEASURE_OVERFLOW = """() => {
+  const report = (e) => ({
+    text: e.textContent.trim().split("\\n")[0].slice(0, 60),
+    scrolls: ["auto", "scroll"].includes(getComputedStyle(e).overflowX),
+    cue: getComputedStyle(e).backgroundAttachment.includes("local"),
+  });
+  const wide = (e) => e.scrollWidth > e.clientWidth + 1;
+  const all = (selector) => [...document.querySelectorAll(".md-content " + selector)];
+  return {
+    code: all("pre > code").filter(wide).map(report),
+    math: all("div.arithmatex").filter(wide).map(report),
+    table: all("table:not([class])").filter(wide).map(report),
+    page: document.documentElement.scrollWidth,
+  };
+}"""
 CJK_CHAR = re.compile(f"[{CJK}]")
 CJK_FONT = re.compile(r"CJK|Han Sans|PingFang|Hiragino|YaHei|WenQuanYi|Hei|Song|Kai|Ming", re.I)
 
@@ -786,10 +804,12 @@ def switch_palette(page) -> str:
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_every_page_is_clean_readable_and_in_its_font(visit, language):
     """Each page of a language, loaded in turn: nothing fails or logs an error (the visit
-    fixture), every diagram label is at least 11 px with contrast 4.5:1 (WCAG AA) in light and
-    dark mode, on a 390 px phone it is still 11 px and fits or scrolls sideways, Chinese text
-    is drawn with a CJK font, no equation is wider than the column at 1280 px, and no line
-    starts with the punctuation that follows inline math (at 1280 and 390 px)."""
+    fixture); no code or output block is wider than the column at 1280 and 1920 px, and on a
+    390 px phone each wide block and equation scrolls with a shadow as its cue; every diagram
+    label is at least 11 px with contrast 4.5:1 (WCAG AA) in light and dark mode, and on a
+    390 px phone still 11 px and fits or scrolls sideways; Chinese text is drawn with a CJK
+    font; no equation is wider than the column at 1280 px; and no line starts with the
+    punctuation that follows inline math (at 1280 and 390 px)."""
     problems, diagrams = [], 0
     figure_pages, lightbox_seen, phone_lightbox_seen = 0, False, False
     record = None
@@ -808,6 +828,21 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
         problems += [
             f"/{path} at 1280 px: equation wider than the column: {m}" for m in math["wide"]
         ]
+        for width in (1920, 1280):  # code and output fit the column on a desktop screen
+            page.set_viewport_size({"width": width, "height": 900})
+            wide = page.evaluate(MEASURE_OVERFLOW)["code"]
+            problems += [f"/{path} at {width} px: block wider than the column: {w}" for w in wide]
+        page.set_viewport_size({"width": 390, "height": 844})
+        overflow = page.evaluate(MEASURE_OVERFLOW)
+        if overflow.pop("page") > 390:  # something that cannot wrap pushes the whole page
+            problems.append(f"/{path} at 390 px: the page itself scrolls sideways")
+        for kind, blocks in overflow.items():
+            problems += [
+                f"/{path} at 390 px: a wide {kind} block with no sideways scroll and shadow: {b}"
+                for b in blocks
+                if not (b["scrolls"] and b["cue"])
+            ]
+        page.set_viewport_size({"width": 1280, "height": 900})
         problems += [f"/{path} at 1280 px: line starts with a mark: {m}" for m in math["broken"]]
         # --- Figures (issue #23): text of 9 CSS px or more at 1280 px, a caption, the copy of
         # the colour scheme in view, no wider than the column at 1280 and 390 px; a click opens
