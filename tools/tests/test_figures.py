@@ -130,7 +130,8 @@ CAPTION = re.compile(r"\n/// caption\n(?P<text>(?:(?!///).+\n)+)///\n")
 
 
 @pytest.mark.parametrize("filename", sorted(FIGURES))
-def test_both_pages_show_the_figure_with_a_caption(filename):
+def test_both_pages_show_the_figure(filename):
+    """On the English page and its Chinese twin, with a caption right under it."""
     page = ROOT / FIGURES[filename][0]
     link = f"]({os.path.relpath(OUT / filename, page.parent)})"  # e.g. ](../assets/figures/x.png)
     for version in (page, page.with_suffix(".zh.md")):
