@@ -710,6 +710,7 @@ MEASURE_OVERFLOW = """() => {
     code: all("pre > code").filter(wide).map(report),
     math: all("div.arithmatex").filter(wide).map(report),
     table: all("table:not([class])").filter(wide).map(report),
+    diagram: all("div.mermaid").filter(wide).map(report),
     page: document.documentElement.scrollWidth,
   };
 }"""
