@@ -5,13 +5,16 @@
 English pages include `--8<-- "docs/diagrams/NAME.mmd"` inside a mermaid fence, Chinese pages
 its twin `NAME.zh.mmd`, which has the same numbers and Chinese words where a label is a word
 (code names such as `Affine1` or `ReLU` stay). `tools/tests/test_diagrams.py` fails when a committed
-file differs from what `nn` computes now. Each edge label reads `forward value ← gradient`:
-the value flows with the arrow, the gradient against it.
+file differs from what `nn` computes now, or when a page draws a diagram of its own. Each edge
+label reads `forward value ← gradient`: the value flows with the arrow, the gradient against it.
 
 Every file starts with Mermaid's own configuration (front matter): the diagram keeps its
-natural size (16 px labels) instead of shrinking to the column, with tight spacing so that most
-fit it, and a wider one scrolls sideways (docs/assets/stylesheets/extra.css). Operation nodes
-are outlined in orange and otherwise keep the palette's colours, light or dark.
+natural size (16 px labels) instead of shrinking to the column, with tight spacing. Each is laid
+out to fit the column at 1280 px (about 930 px; the browser test in tools/tests/test_site.py
+measures it): a chain of nodes left to right puts the value and the gradient on two lines, and a
+longer one runs top to bottom. On a phone a wider one scrolls sideways, and in print all are
+scaled to the page (docs/assets/stylesheets/diagrams.css). Operation nodes are outlined in
+orange and otherwise keep the palette's colours, light or dark.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from nn import (
     AddLayer,
     Affine,
+    BatchNormalization,
     MulLayer,
     Relu,
     Sigmoid,
@@ -80,13 +84,23 @@ def shape(a) -> str:
     return str(tuple(np.shape(a)))
 
 
-def edge(a: str, b: str, forward: str, backward: str) -> str:
-    return f'    {a} -- "{forward} ← {backward}" --> {b}'
+def edge(a: str, b: str, forward: str, backward: str, stacked: bool = True) -> str:
+    """An edge labelled with the value it carries forward and, below it, the gradient it carries
+    back, as the book draws them: two short lines keep a chain of nodes within the column. In a
+    top-to-bottom graph (`stacked=False`) width is no concern, and one line is shorter."""
+    return f'    {a} -- "{forward}{"<br/>" if stacked else " "}← {backward}" --> {b}'
+
+
+# A label of one or two characters gets two spaces on each side (entities: Mermaid trims a
+# label's own spaces): a rounded box around a bare "x" is taller than wide, a pinched oval with
+# flat tips (review F5), and a circle around "/" is smaller than the line of text it holds.
+def pad(label: str) -> str:
+    return f"&nbsp;&nbsp;{label}&nbsp;&nbsp;" if len(label) <= 2 else label
 
 
 def value(node: str, label: str) -> str:
     """A value node: a rounded box."""
-    return f'    {node}(["{label}"])'
+    return f'    {node}(["{pad(label)}"])'
 
 
 def values(lang: str, **nodes: str) -> list[str]:
@@ -96,7 +110,7 @@ def values(lang: str, **nodes: str) -> list[str]:
 
 def op(node: str, label: str) -> str:
     """An operation node: a circle."""
-    return f'    {node}(("{label}")):::op'
+    return f'    {node}(("{pad(label)}")):::op'
 
 
 def graph(lines: list[str], direction: str = "LR") -> str:
@@ -253,10 +267,10 @@ def loss_nodes(nodes: list[tuple[str, str]], t: object, values: list[tuple]) -> 
     ((xv, dx), (yv, dy), (lv, dl)) = values
     return graph(
         [
-            f'    {x}(["{x_label}"])',
-            f'    {act}(("{act_label}")):::op',
-            f'    {err}(("{err_label}")):::op',
-            f'    t(["t = {t}"])',
+            value(x, x_label),
+            op(act, act_label),
+            op(err, err_label),
+            value("t", f"t = {t}"),
             value("L", "L"),
             edge(x, act, fmt(xv), fmt(dx)),
             edge(act, err, fmt(yv), fmt(dy)),
@@ -284,12 +298,12 @@ def two_layer_net(lang: str = "en") -> str:
             '    S["SoftmaxWithLoss"]:::op',
             value("t", f"t {shape(t)}"),
             value("L", "L"),
-            edge("x", "A1", shape(x), word("not needed", lang)),
-            edge("A1", "R1", shape(h1), shape(h1)),
-            edge("R1", "A2", shape(h2), shape(h2)),
-            edge("A2", "S", shape(scores), shape(scores)),
+            edge("x", "A1", shape(x), word("not needed", lang), stacked=False),
+            edge("A1", "R1", shape(h1), shape(h1), stacked=False),
+            edge("R1", "A2", shape(h2), shape(h2), stacked=False),
+            edge("A2", "S", shape(scores), shape(scores), stacked=False),
             "    t --> S",
-            edge("S", "L", word("scalar", lang), "1"),
+            edge("S", "L", word("scalar", lang), "1", stacked=False),
         ],
         "TB",
     )
@@ -310,6 +324,39 @@ def sigmoid_with_loss_nodes(lang: str = "en") -> str:
     return loss_nodes(nodes, fmt(t), [(z, dz), (p, dp), (loss, 1)])
 
 
+def batch_norm(lang: str = "en") -> str:
+    """One unit's batch through the forward formulas of batch normalization, a node per formula.
+
+    Top to bottom: seven nodes in a row are about 1,100 px wide, more than the column.
+    """
+    x = np.array([1.0, 2.0, 4.0, 9.0])  # one unit's batch: N = 4 values
+    gamma, beta = 2.0, 0.5
+    layer = BatchNormalization(np.array([gamma]), np.array([beta]))
+    y = layer.forward(x.reshape(-1, 1))[:, 0]
+    mu = x.mean()
+    xc = x - mu
+    v = np.mean(xc**2)
+    s = np.sqrt(v + layer.eps)
+    xn = xc / s
+    assert np.allclose(layer.xc[:, 0], xc) and np.allclose(layer.std, s), "x - mu, sqrt(v + eps)"
+    assert np.allclose(gamma * xn + beta, y), "node-by-node must match BatchNormalization"
+    return graph(
+        [
+            '    x["x (N,)"] --> sub["xc = x − μ"]',
+            '    x --> mean["μ = mean(x)"]',
+            "    mean --> sub",
+            '    sub --> sq["v = mean(xc²)"]',
+            '    sq --> sqrt["s = sqrt(v + ε)"]',
+            '    sub --> div["x̂ = xc / s"]',
+            "    sqrt --> div",
+            '    div --> scale["y = γ x̂ + β"]',
+            '    gamma["γ"] --> scale',
+            '    beta["β"] --> scale',
+        ],
+        "TB",
+    )
+
+
 DIAGRAMS = {
     "apple": apple,
     "apple_orange": apple_orange,
@@ -319,6 +366,7 @@ DIAGRAMS = {
     "softmax_with_loss_nodes": softmax_with_loss_nodes,
     "two_layer_net": two_layer_net,
     "sigmoid_with_loss_nodes": sigmoid_with_loss_nodes,
+    "batch_norm": batch_norm,
 }
 
 

@@ -7,6 +7,13 @@ import pytest
 from tools.generate.diagrams import DIAGRAMS, LANGUAGES, OUT, ZH, filename, render
 
 INCLUDE = re.compile(r'--8<-- "docs/diagrams/([^"]+)"')
+MERMAID_FENCE = re.compile(r"^([ \t]*)```mermaid\n(.*?)^\1```", re.M | re.S)
+EDGE_LABEL = re.compile(r'-- "([^"]*)" -->')
+
+
+def edge_labels(name: str) -> list[str]:
+    """The edge labels of a diagram as one line each: `100<br/>← 2.2` reads `100 ← 2.2`."""
+    return [label.replace("<br/>", " ") for label in EDGE_LABEL.findall(render(name))]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -26,6 +33,33 @@ def test_every_diagram_file_is_generated_and_shown():
     pages = "".join(p.read_text(encoding="utf-8") for p in OUT.parent.rglob("*.md"))
     unused = sorted(made - set(INCLUDE.findall(pages)))
     assert not unused, f"diagrams no page includes: {unused}"
+
+
+def test_pages_draw_only_generated_diagrams():
+    """A diagram written into a page would escape nn's numbers and the layout that fits the
+    column (tools/generate/diagrams.py): every mermaid block is one include and nothing else."""
+    wrong = []
+    for page in sorted(OUT.parent.rglob("*.md")):
+        for _, body in MERMAID_FENCE.findall(page.read_text(encoding="utf-8")):
+            if not re.fullmatch(r'\s*--8<-- "docs/diagrams/[^"]+"\n', body):
+                wrong.append(f"{page.relative_to(OUT.parent)}: {body.splitlines()[0]!r}...")
+    assert not wrong, "draw these with tools/generate/diagrams.py:\n" + "\n".join(wrong)
+
+
+def test_short_labels_are_padded():
+    """Mermaid fits a node's shape to its label: a bare "x" gets a pinched oval, a bare "/" a
+    circle smaller than its line of text (review F5). pad() widens them; the browser test
+    measures the result."""
+    rounded = re.compile(r'\w+(?:\(\["([^"]*)"\]\)|\(\("([^"]*)"\)\))')  # x(["..."]), n(("..."))
+    bare = [
+        f"{filename(name, lang)}: {label!r}"
+        for name in DIAGRAMS
+        for lang in LANGUAGES
+        for match in rounded.findall(render(name, lang))
+        for label in match
+        if label and len(label) <= 2
+    ]
+    assert not bare, f"unpadded one- or two-character labels: {bare}"
 
 
 def test_each_language_shows_its_own_diagrams():
@@ -48,18 +82,11 @@ def test_chinese_diagrams_have_no_english_words():
 
 
 def test_worked_example_numbers_are_in_the_diagrams():
-    apple = render("apple")
-    for label in ['"100 ← 2.2"', '"2 ← 110"', '"1.1 ← 200"', '"220 ← 1"']:
+    apple = edge_labels("apple")
+    for label in ["100 ← 2.2", "2 ← 110", "1.1 ← 200", "220 ← 1"]:
         assert label in apple, label
-    both = render("apple_orange")
-    for label in [
-        '"2 ← 110"',
-        '"100 ← 2.2"',
-        '"150 ← 3.3"',
-        '"3 ← 165"',
-        '"1.1 ← 650"',
-        '"715 ← 1"',
-    ]:
+    both = edge_labels("apple_orange")
+    for label in ["2 ← 110", "100 ← 2.2", "150 ← 3.3", "3 ← 165", "1.1 ← 650", "715 ← 1"]:
         assert label in both, label
 
 
@@ -67,22 +94,22 @@ NODE_GRADIENTS = {
     # The affine-softmax page derives these: dL/dy = -t/y at the cross-entropy node, and
     # y - t (N = 1) once the softmax node's local derivative is applied.
     "softmax_with_loss_nodes": [
-        '"[0.3, 2.9, 4] ← [0.01821, 0.2452, -0.2634]"',
-        '"[0.01821, 0.2452, 0.7366] ← [0, 0, -1.358]"',
-        '"0.3057 ← 1"',
+        "[0.3, 2.9, 4] ← [0.01821, 0.2452, -0.2634]",
+        "[0.01821, 0.2452, 0.7366] ← [0, 0, -1.358]",
+        "0.3057 ← 1",
     ],
     # The network-as-data page derives these: dL/dp = (p - t) / (p (1 - p) N) at the
     # binary cross-entropy node, and (p - t) / N once the sigmoid's local derivative is applied.
     "sigmoid_with_loss_nodes": [
-        '"[1.5, -0.5] ← [-0.09121, 0.1888]"',
-        '"[0.8176, 0.3775] ← [-0.6116, 0.8033]"',
-        '"0.3377 ← 1"',
+        "[1.5, -0.5] ← [-0.09121, 0.1888]",
+        "[0.8176, 0.3775] ← [-0.6116, 0.8033]",
+        "0.3377 ← 1",
     ],
 }
 
 
 @pytest.mark.parametrize("name", sorted(NODE_GRADIENTS))
 def test_loss_nodes_show_each_nodes_gradient(name):
-    nodes = render(name)
+    labels = edge_labels(name)
     for label in NODE_GRADIENTS[name]:
-        assert label in nodes, label
+        assert label in labels, label

@@ -637,6 +637,37 @@ MEASURE_DIAGRAMS = """() => {
   return labels;
 }"""
 
+# Every diagram on the page: its rendered width against the column that holds it (both as
+# drawn, so CSS zoom in print counts), and the nodes whose label its shape clips: a corner of
+# the label's box outside the shape's fill, or a rounded box narrower than it is tall (Mermaid
+# draws a stadium around a one-letter label as a pinched oval with flat tips, review F5).
+MEASURE_DIAGRAM_FIT = """() => [...document.querySelectorAll("div.mermaid")].map((host, i) => {
+  const svg = host.shadowRoot && host.shadowRoot.querySelector("svg");
+  if (!svg) return { name: `diagram ${i + 1} (not drawn)`, width: 1, column: 0, clipped: [] };
+  const first = host.shadowRoot.querySelector(".nodeLabel");
+  const name = `diagram ${i + 1} (${first ? first.textContent.trim() : "no label"})`;
+  const clipped = [];
+  for (const node of host.shadowRoot.querySelectorAll(".node")) {
+    const shape = node.querySelector("rect, circle, ellipse, polygon, path");
+    const label = node.querySelector(".nodeLabel");
+    if (!shape || !label || !label.textContent.trim()) continue;
+    const box = label.getBoundingClientRect();
+    const toShape = shape.getScreenCTM().inverse();
+    const corners = [[box.left, box.top], [box.right, box.top],
+                     [box.left, box.bottom], [box.right, box.bottom]];
+    const inside = corners.every(([x, y]) => shape.isPointInFill(
+      new DOMPoint(x + (x === box.left ? 0.5 : -0.5), y + (y === box.top ? 0.5 : -0.5))
+        .matrixTransform(toShape)));
+    const outline = shape.getBoundingClientRect();
+    const pinched = shape.tagName === "path" && outline.width < outline.height - 0.5;
+    if (!inside || pinched) {
+      clipped.push(`${label.textContent.trim()} (${pinched ? "pinched" : "outside its shape"})`);
+    }
+  }
+  const width = svg.getBoundingClientRect().width;
+  return { name, width, column: host.getBoundingClientRect().width, clipped };
+})"""
+
 # Inline math followed by punctuation whose mark starts the next line (tools/site/punctuation.py),
 # and display equations wider than the column, which the reader has to scroll to see.
 MEASURE_MATH = """() => {
@@ -774,6 +805,7 @@ MEASURE_OVERFLOW = """() => {
     code: all("pre > code").filter(wide).map(report),
     math: all("div.arithmatex").filter(wide).map(report),
     table: all("table:not([class])").filter(wide).map(report),
+    diagram: all("div.mermaid").filter(wide).map(report),
     page: document.documentElement.scrollWidth,
   };
 }"""
@@ -805,11 +837,13 @@ def switch_palette(page) -> str:
 def test_every_page_is_clean_readable_and_in_its_font(visit, language):
     """Each page of a language, loaded in turn: nothing fails or logs an error (the visit
     fixture); no code or output block is wider than the column at 1280 and 1920 px, and on a
-    390 px phone each wide block and equation scrolls with a shadow as its cue; every diagram
-    label is at least 11 px with contrast 4.5:1 (WCAG AA) in light and dark mode, and on a
-    390 px phone still 11 px and fits or scrolls sideways; Chinese text is drawn with a CJK
-    font; no equation is wider than the column at 1280 px; and no line starts with the
-    punctuation that follows inline math (at 1280 and 390 px)."""
+    390 px phone each wide block, equation and table scrolls with a shadow as its cue and the
+    page itself never scrolls sideways; every diagram label is at least 11 px with contrast
+    4.5:1 (WCAG AA) in light and dark mode, every diagram is whole in its column at 1280 px and
+    printed (about 700 px) with no node label clipped by its shape, and on a 390 px phone a
+    label is still 11 px and fits or scrolls sideways; Chinese text is drawn with a CJK font;
+    no equation is wider than the column at 1280 px; and no line starts with the punctuation
+    that follows inline math (at 1280 and 390 px)."""
     problems, diagrams = [], 0
     figure_pages, lightbox_seen, phone_lightbox_seen = 0, False, False
     record = None
@@ -915,6 +949,14 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
                     problems.append(
                         f"/{path} ({scheme}): {label['text']!r} contrast {label['contrast']:.2f}"
                     )
+            # -- diagrams fit (issue #23): whole in the column at 1280 px, no clipped node label
+            for d in page.evaluate(MEASURE_DIAGRAM_FIT):
+                if d["width"] > d["column"] + 0.5:
+                    problems.append(
+                        f"/{path} at 1280 px ({scheme}): {d['name']} is {d['width']:.0f} px wide "
+                        f"in a {d['column']:.0f} px column"
+                    )
+                problems += [f"/{path} ({scheme}): {d['name']}: {c} clipped" for c in d["clipped"]]
             switch_palette(page)
         page.set_viewport_size({"width": 390, "height": 844})
         broken = page.evaluate(MEASURE_MATH)["broken"]
@@ -925,6 +967,17 @@ def test_every_page_is_clean_readable_and_in_its_font(visit, language):
                     f"/{path} at 390 px: {label['text']!r} {label['size']:.1f} px, "
                     + ("reachable" if label["reachable"] else "cut off, no sideways scroll")
                 )
+        # -- diagrams fit in print (issue #23): A4's text width is about 700 CSS px; scaled
+        # down is fine (docs/assets/stylesheets/diagrams.css), cut off is not
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 700, "height": 990})
+        for d in page.evaluate(MEASURE_DIAGRAM_FIT):
+            if d["width"] > d["column"] + 0.5:
+                problems.append(
+                    f"/{path} printed: {d['name']} is {d['width']:.0f} px wide "
+                    f"in a {d['column']:.0f} px column"
+                )
+        page.emulate_media(media="screen")  # the next page is visited in the same tab
     assert diagrams, "no diagram found: the test measured nothing"
     assert figure_pages, "no figure found: the figures were not measured"
     assert not problems, "\n".join(problems)
