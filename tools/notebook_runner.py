@@ -9,6 +9,9 @@ and the kernel, nothing of the checkout) in a new empty folder. RESULTS.json hol
 wrote to stdout and stderr and the error it raised, if any; the error that stopped the
 notebook; the files it left in its folder; how long it took; and the value of its probe (null
 if its names were never all defined). `NN_NOTEBOOK_KERNELS` (default 2) kernels run at once.
+A Chinese notebook whose code cells are its English twin's, source and tags alike, is not run
+a second time: it is recorded as `{"same_code_as": "tutorials/x.md"}` and checked against
+that run (a fresh kernel running the same cells prints the same).
 
 A probe reads the kernel's state without running a cell: after each cell, until the kernel
 defines all of `names`, then once to evaluate `expression` there (Jupyter's user_expressions:
@@ -163,12 +166,28 @@ def kernel_env(home: Path) -> None:
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
 
 
+def code_cells(notebook: Path) -> list[tuple[str, list]]:
+    """What a kernel runs of a notebook: each code cell's source and tags, in order."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [(c.source, c.metadata.get("tags", [])) for c in nb.cells if c.cell_type == "code"]
+
+
 def main(argv: list[str]) -> int:
     site, out = Path(argv[0]), Path(argv[1])
     notebooks = sorted(site.rglob("*.ipynb"))
     if not notebooks:
         sys.exit(f"no notebooks in {site}: build the site first (nox -s build)")
-    jobs = [{"notebook": str(p), "page": page_of(p, site)} for p in notebooks]
+    pages = {page_of(p, site): p for p in notebooks}
+    # A Chinese notebook runs the English one's code, cell for cell (the pages' code blocks are
+    # the same, tools/tests/test_site.py): in a fresh kernel it prints what the English one
+    # prints, so it is recorded as the same run instead of run again. One that differs runs.
+    same: dict[str, str] = {}
+    for page, notebook in pages.items():
+        english = page.removesuffix(".zh.md") + ".md"
+        if page.endswith(".zh.md") and english in pages:
+            if code_cells(notebook) == code_cells(pages[english]):
+                same[page] = english
+    jobs = [{"notebook": str(p), "page": page} for page, p in pages.items() if page not in same]
     for job in jobs:
         job["probe"] = None if job["page"].endswith(".zh.md") else figure_probe(job["page"])
     start = time.monotonic()
@@ -176,13 +195,19 @@ def main(argv: list[str]) -> int:
         kernel_env(Path(home))
         runs = asyncio.run(run_all(jobs))
     results = {}
-    for job in jobs:
-        text = Path(job["notebook"]).read_bytes()
-        results[job["page"]] = {**runs[job["notebook"]], "sha256": hashlib.sha256(text).hexdigest()}
+    for page, notebook in pages.items():
+        sha256 = hashlib.sha256(notebook.read_bytes()).hexdigest()
+        if page in same:
+            results[page] = {"same_code_as": same[page], "sha256": sha256}
+        else:
+            results[page] = {**runs[str(notebook)], "sha256": sha256}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     took = time.monotonic() - start
-    print(f"{len(jobs)} notebooks run in fresh kernels, {KERNELS_AT_ONCE} at a time ({took:.0f} s)")
+    print(
+        f"{len(jobs)} notebooks run in fresh kernels, {KERNELS_AT_ONCE} at a time ({took:.0f} s); "
+        f"{len(same)} Chinese ones have their English twin's code and share its run"
+    )
     return 0
 
 

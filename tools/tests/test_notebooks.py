@@ -8,8 +8,9 @@ these). Here each notebook is checked twice:
   snippets expanded; the output stored with a cell is the page's checked output; its Markdown
   keeps nothing Jupyter cannot show (snippet lines, pytest markers, `\\(` math, links to `.md`
   files, figures that are not embedded);
-- as a learner runs it: `nox -s notebooks` runs every notebook the built site serves, in both
-  languages, in a fresh Jupyter kernel each, in an empty folder, in an environment holding
+- as a learner runs it: `nox -s notebooks` runs every notebook the built site serves in a
+  fresh Jupyter kernel each (a Chinese one whose code cells are its English twin's shares that
+  run, which this test checks), in an empty folder, in an environment holding
   only the wheel the site serves (with its `train` extra) and the kernel, and records what each
   cell printed. Here every code cell must print exactly what the page shows, write nothing to
   stderr and raise nothing, and the notebook must leave no file behind. This is also the
@@ -135,6 +136,12 @@ def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_the_page_shows(page
     result = notebook_runs[rel]
     digest = hashlib.sha256(notebook_text(page).encode()).hexdigest()
     assert result["sha256"] == digest, f"{rel}: the notebook changed since it ran: nox -s site"
+    if "same_code_as" in result:  # a Chinese notebook with its English twin's code: one run
+        english = DOCS / result["same_code_as"]
+        assert code_of(notebook_for(page)) == code_of(notebook_for(english)), (
+            f"{rel}: recorded as running {english.name}'s code, but its code cells differ"
+        )
+        result = notebook_runs[result["same_code_as"]]
     assert result["stopped"] is None, f"{rel}: the notebook stopped:\n{result['stopped']}"
     nb = notebook_for(page)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -158,6 +165,11 @@ def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_the_page_shows(page
                 f"above it, printed\n{stdout}\ninstead of\n{block.expected_output}"
             )
     assert not result["left"], f"{rel} left files in its folder: {result['left']}"
+
+
+def code_of(nb) -> list[tuple[str, list]]:
+    """Each code cell's source and tags, in order: what a kernel runs."""
+    return [(c.source, c.metadata.get("tags", [])) for c in nb.cells if c.cell_type == "code"]
 
 
 def block_marker(page, lineno: int) -> str | None:
