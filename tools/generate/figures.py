@@ -45,6 +45,7 @@ from matplotlib.text import Text
 from nn.plot import plot_history
 from tools.generate.figures_activations import LOCALIZED as ACTIVATION_FIGURES
 from tools.generate.figures_gradient_descent import LOCALIZED as GRADIENT_DESCENT_FIGURES
+from tools.generate.figures_numerical_gradient import LOCALIZED as NUMERICAL_GRADIENT_FIGURES
 from tools.generate.figures_optimizers import LOCALIZED as OPTIMIZER_FIGURES
 from tools.generate.figures_pictures import LOCALIZED as PICTURE_FIGURES
 from tools.generate.figures_style import (
@@ -287,6 +288,7 @@ LOCALIZED = {
     **ACTIVATION_FIGURES,
     **OPTIMIZER_FIGURES,
     **GRADIENT_DESCENT_FIGURES,
+    **NUMERICAL_GRADIENT_FIGURES,
     **PICTURE_FIGURES,
 }
 for _filename, (_page, _name, _draw) in LOCALIZED.items():
