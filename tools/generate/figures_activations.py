@@ -8,13 +8,12 @@ inputs, and for each layer (`"Relu"`, `"Sigmoid"`) its forward output and its ba
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from tools.generate.figures_style import colour
+from tools.generate.figures_style import Localized, colour
 from tools.generate.figures_training import fonts
 
 TEXT = {
@@ -55,8 +54,7 @@ def activation_curves(curves: dict[str, Any], language: str) -> Figure:
     return fig
 
 
-# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
-LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+LOCALIZED: Localized = {
     "activation-layers-curves.png": (
         "docs/tutorials/activation-layers.md",
         "curves",

@@ -8,13 +8,10 @@ over the last 16 steps, thick: the noise of single steps around a loss that fall
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 from matplotlib.figure import Figure
 
-from tools.generate.figures_style import colour
+from tools.generate.figures_style import Localized, colour
 from tools.generate.figures_training import fonts
 
 WINDOW = 16  # steps in the mean: one epoch of the page's loop (800 samples, batches of 50)
@@ -54,8 +51,7 @@ def batch_loss_curve(batch_losses: list[float], language: str) -> Figure:
     return fig
 
 
-# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
-LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+LOCALIZED: Localized = {
     "gradient-descent-batch-losses.png": (
         "docs/tutorials/gradient-descent.md",
         "batch_losses",

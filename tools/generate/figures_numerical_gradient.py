@@ -9,13 +9,12 @@ lowest point, and is longer where the bowl is steeper.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from tools.generate.figures_style import colour
+from tools.generate.figures_style import Localized, colour
 from tools.generate.figures_training import fonts
 
 TEXT = {
@@ -50,8 +49,7 @@ def gradient_arrows(gradient_field: dict[str, Any], language: str) -> Figure:
     return fig
 
 
-# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
-LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+LOCALIZED: Localized = {
     "numerical-gradient-arrows.png": (
         "docs/tutorials/numerical-gradient.md",
         "gradient_field",

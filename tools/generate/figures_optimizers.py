@@ -8,14 +8,13 @@ same colours. `tools/generate/figures.py` registers the figure and saves it in e
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from tools.generate.figures_style import colour, cycle, readable
+from tools.generate.figures_style import Localized, colour, cycle, readable
 from tools.generate.figures_training import fonts
 
 TEXT = {
@@ -63,7 +62,6 @@ def optimizer_paths(paths: dict[str, np.ndarray], language: str) -> Figure:
     return fig
 
 
-# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
-LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+LOCALIZED: Localized = {
     "optimizers-valley.png": ("docs/tutorials/optimizers.md", "valley_paths", optimizer_paths),
 }

@@ -18,13 +18,13 @@ would not be). Text is 10 pt or more on figures about 9.3 inches wide, so that i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from tools.generate.figures_style import Localized
 from tools.generate.figures_training import fonts
 
 TEXT = {
@@ -173,8 +173,7 @@ def feature_maps(found: dict[str, Any], language: str) -> Figure:
     return fig
 
 
-# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
-LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+LOCALIZED: Localized = {
     "initial-weights-sigmoid.png": (
         "docs/tutorials/initial-weights.md",
         "activations",

@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 from cycler import cycler
 from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.text import Text
+
+# Each figure module's LOCALIZED: figure file name -> (its page, the variable the page's code
+# defines, draw(value, language) -> Figure); tools/generate/figures.py registers them all.
+Localized = dict[str, tuple[str, str, Callable[[Any, str], Figure]]]
 
 DPI = 200  # pixels per inch in the PNG files
 DENSITY = 2  # PNG pixels per CSS px: the site shows a figure at half its pixel size

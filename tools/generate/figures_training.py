@@ -8,7 +8,6 @@ axes and legends in `language`; `tools/generate/figures.py` runs the page and sa
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from tools.generate.figures_style import COLUMN_INCHES, colour, cycle
+from tools.generate.figures_style import COLUMN_INCHES, Localized, colour, cycle
 
 CJK_FONT = "Noto Sans CJK SC"
 
@@ -222,8 +221,7 @@ def hyperparameter_search(trials: list[dict], language: str, best: int = 5) -> F
     return fig
 
 
-# figure file name -> (page, variable its code defines, draw(value, language) -> Figure)
-LOCALIZED: dict[str, tuple[str, str, Callable[[Any, str], Figure]]] = {
+LOCALIZED: Localized = {
     "batch-norm-scales.png": ("docs/tutorials/batch-norm.md", "bn_results", batch_norm_scales),
     "initial-weights-mnist.png": (
         "docs/tutorials/initial-weights.md",
