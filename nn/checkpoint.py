@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import lzma
 import os
 import zipfile
 import zlib
@@ -47,8 +46,14 @@ BIT_GENERATORS = ("PCG64", "PCG64DXSM")
 NPY_MAGIC = b"\x93NUMPY"  # a lone .npy file, which np.load would also accept
 # What zipfile, its decompressors and numpy's .npy reader raise for a damaged archive (a flag
 # or method it does not know: NotImplementedError; an "encrypted" bit: RuntimeError).
-READ_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, lzma.LZMAError)
+READ_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error)
 READ_ERRORS += (OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+try:
+    from lzma import LZMAError
+
+    READ_ERRORS += (LZMAError,)
+except ImportError:  # a Python without liblzma (Pyodide's): zipfile raises RuntimeError instead
+    pass
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,9 @@ def save_checkpoint(
     if history is not None:  # lists of floats: what load_checkpoint accepts
         history = {str(k): [float(v) for v in values] for k, values in dict(history).items()}
     arrays |= {
-        "format_version": np.array(FORMAT_VERSION),
-        "epoch": np.array(int(epoch)),
+        # int64 on every platform: the same file from a 32-bit Python (the browser's WebAssembly)
+        "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+        "epoch": np.array(int(epoch), dtype=np.int64),
         "optimizer": np.array("" if optimizer is None else type(optimizer).__name__),
         "rng": np.array(json.dumps(None if rng is None else rng.bit_generator.state)),
         "history": np.array(json.dumps(history)),

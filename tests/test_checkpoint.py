@@ -132,6 +132,8 @@ def test_the_file_is_a_plain_npz_without_pickles(tmp_path):
     assert all(a.dtype.kind in "biufU" for a in arrays.values()), {
         k: a.dtype for k, a in arrays.items()
     }
+    # The same file from every platform: int64, not the default int (int32 in WebAssembly).
+    assert {arrays[k].dtype for k in ("format_version", "epoch", "optim/t")} == {np.dtype("int64")}
     assert os.stat(tmp_path / "c.npz").st_mode & 0o644 == 0o644
 
 
@@ -593,6 +595,25 @@ def test_damage_to_the_zip_directory_or_an_array_header_is_a_value_error(origina
     with pytest.raises(ValueError, match=f"cannot read checkpoint '{damaged}'"):
         load_checkpoint(damaged, net)
     assert_same(snapshot(net), before)
+
+
+def test_a_python_without_lzma_imports_nn_and_refuses_an_lzma_member(original):
+    """Pyodide's Python, which runs the pages' blocks in the browser, has no lzma module."""
+    path, raw, _ = original
+    damaged = path.with_name("lzma.npz")
+    damaged.write_bytes(edit_zip_header(b"PK\x01\x02", 10, 14)(raw))  # method 14: LZMA
+    script = f"""
+import sys
+sys.modules["lzma"] = None  # import lzma raises ImportError, as in a Python built without it
+from nn import TwoLayerNet, load_checkpoint
+try:
+    load_checkpoint({str(damaged)!r}, TwoLayerNet(2, 3, 2))
+except ValueError as exc:
+    print(type(exc).__name__, exc)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"ValueError cannot read checkpoint '{damaged}'"), proc.stdout
 
 
 @pytest.mark.parametrize(
