@@ -160,7 +160,7 @@ class Optimizer:
             for name, a in arrays.items()
         }
         out |= {f"hyper/{name}": np.array(float(getattr(self, name))) for name in self.settings}
-        out["t"] = np.array(self.t)
+        out["t"] = np.array(self.t, dtype=np.int64)  # int64 on 32-bit platforms too
         return out
 
     def load_state_dict(self, state: Mapping[str, NDArray]) -> None:
