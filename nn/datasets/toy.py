@@ -18,7 +18,7 @@ def make_moons(
     rng: np.random.Generator | int | None = None,
     *,
     shuffle: bool = True,
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """Two interleaving half circles, by the formula of scikit-learn's `make_moons`.
 
     Args:
@@ -54,8 +54,7 @@ def make_moons(
             np.concatenate([np.sin(outer), 1 - np.sin(inner) - 0.5]),
         ]
     )
-    # int64 on every platform (np.intp is int32 on 32-bit ones, such as the browser's WebAssembly)
-    t = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
+    t = np.concatenate([np.zeros(n_out, np.intp), np.ones(n_in, np.intp)])
     if shuffle:
         order = rng.permutation(n_samples)
         x, t = x[order], t[order]
