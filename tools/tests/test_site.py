@@ -7,7 +7,6 @@ every request Chromium makes check that from two sides.
 
 from __future__ import annotations
 
-import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -20,16 +19,6 @@ import pytest
 from tools.site.config import BOOK_BOX, HOST, MOUNT, ROOT, site_config
 
 DOCS = ROOT / "docs"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # ---------------------------------------------------------------------------
 # Reading the Markdown sources
@@ -47,7 +36,9 @@ class Page:
 
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-MARKER = re.compile(r"^\s*<!--\s*(pytest-codeblocks:.*?|pytest\.mark\..*?)\s*-->\s*$")
+MARKER = re.compile(
+    r"^\s*<!--\s*(pytest-codeblocks:.*?|pytest\.mark\..*?|run-in-browser:.*?)\s*-->\s*$"
+)
 HEADING = re.compile(r"^(#{1,6})\s")
 
 
@@ -387,9 +378,11 @@ RESOURCE_HOSTS = re.compile(
     r"gstatic\.com|polyfill\.io|api\.github\.com|bootstrapcdn\.com|fontawesome\.com|"
     r"mathjax\.org|esm\.sh|skypack\.dev)[^\s\"'`)]*"
 )
-# Material's bundle names three such URLs that this site never loads (the browser test below
-# confirms it): each is fetched only in a case that does not arise here.
+# Material's bundle and Pyodide name such URLs that this site never loads (the browser tests
+# confirm it): each is fetched only in a case that does not arise here.
 KNOWN_UNUSED = {
+    # Pyodide's default indexURL in Node; run-worker.js passes assets/vendor/pyodide/ instead
+    "https://cdn.jsdelivr.net/pyodide/v${",
     # only when no global `mermaid` exists; the site serves assets/vendor/mermaid
     "https://unpkg.com/mermaid@11/dist/mermaid.min.js",
     # only in browsers without ResizeObserver, which every current browser has
@@ -441,105 +434,6 @@ def test_built_files_load_nothing_from_other_hosts(site):
 
 # ---------------------------------------------------------------------------
 # A real browser
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        reason = (
-            f"Chromium is not installed ({CHROMIUM} is missing), so the real-browser tests did "
-            "not run. Install it (Debian or Ubuntu, as root): apt-get install chromium "
-            "fonts-noto-cjk; .ci/run does this in CI"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-# Material puts each Mermaid diagram in a *closed* shadow root, which no selector can enter.
-# Open it for the test, so that the rendered <svg> can be found.
-OPEN_SHADOW_ROOTS = """
-const attach = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) {
-  return attach.call(this, { ...init, mode: "open" });
-};
-"""
-
-REQUESTS: list[str] = []  # every request of every browser test, for the summary test
-
-
-@dataclass
-class Visit:
-    page: object
-    requests: list[str]
-    offsite: list[str]
-    errors: list[str]  # uncaught exceptions and console errors
-    failed: list[str] = field(default_factory=list)  # requests that failed or got 4xx/5xx
-
-    def assert_offline(self):
-        offsite, errors, failed = self.offsite, self.errors, self.failed
-        assert not offsite, (
-            f"{len(offsite)} of {len(self.requests)} requests went to other hosts "
-            "(they were blocked):\n" + "\n".join(offsite)
-        )
-        assert not failed, "failed requests:\n" + "\n".join(failed)
-        assert not errors, "errors in the console:\n" + "\n".join(errors)
-
-
-@pytest.fixture
-def visit(browser, server):
-    """Open a path of the site in a fresh browser context; on teardown, assert a clean visit:
-    no request to another host, no failed request, nothing in the console's error level."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(OPEN_SHADOW_ROOTS)
-    record = Visit(page=None, requests=[], offsite=[], errors=[])
-
-    def route(route):
-        url = route.request.url
-        if urlsplit(url).scheme in {"http", "https"} and urlsplit(url).hostname != HOST:
-            record.offsite.append(url)
-            route.abort()  # never wait on the network: fail fast, and list it
-        else:
-            route.continue_()
-
-    def failed(request):
-        # ERR_ABORTED: the page navigated away while the request was in flight (a click).
-        if request.url not in record.offsite and request.failure != "net::ERR_ABORTED":
-            record.failed.append(f"{request.url}: {request.failure}")
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.on("request", lambda r: record.requests.append(r.url))
-    page.on("requestfailed", failed)
-    page.on(
-        "response", lambda r: r.status >= 400 and record.failed.append(f"{r.url}: HTTP {r.status}")
-    )
-    page.on(
-        "websocket", lambda ws: urlsplit(ws.url).hostname != HOST and record.offsite.append(ws.url)
-    )
-    page.on("pageerror", lambda e: record.errors.append(f"{page.url}: {e}"))
-    page.on(
-        "console",
-        lambda m: m.type == "error" and record.errors.append(f"{page.url}: console: {m.text}"),
-    )
-    record.page = page
-
-    def go(path: str):
-        page.goto(server + path.lstrip("/"))
-        return record
-
-    yield go
-    page.wait_for_load_state("networkidle")
-    REQUESTS.extend(record.requests)
-    context.close()
-    record.assert_offline()
 
 
 @pytest.mark.parametrize("path", ["getting-started/", "zh/getting-started/"])
@@ -1028,8 +922,9 @@ def test_search_lists_only_pages_in_the_readers_language(visit, language, querie
         page.locator("input.md-search__input").fill("")
 
 
-def test_browser_requests_stayed_on_this_host():
+def test_browser_requests_stayed_on_this_host(browser_requests):
     """A summary across the browser tests above (which each fail on their own)."""
+    REQUESTS = browser_requests
     if not REQUESTS:
         pytest.skip("no browser test ran")
     hosts = {urlsplit(u).hostname for u in REQUESTS if urlsplit(u).scheme in {"http", "https"}}
