@@ -25,7 +25,7 @@ nox.needs_version = ">=2025.2.9"  # PEP 735 dependency groups
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "tests", "pages", "wheel", "tools", "notebooks", "site"]
+nox.options.sessions = ["lint", "tests", "pages", "wheel", "tools", "browser", "notebooks", "site"]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 DIST_NAME = PYPROJECT["project"]["name"]
@@ -37,8 +37,12 @@ DIST = BUILD / "dist"
 # The built site's tests: in a real browser, and against the notebooks' run (`nox -s site`).
 SITE_TESTS = ["tools/tests/test_site.py", "tools/tests/test_notebooks.py"]
 SITE_TESTS += ["tools/tests/test_figures.py"]
+# The Run buttons, in a browser, against a build of their own (`nox -s browser`).
+BROWSER_TESTS = ["tools/tests/test_run_in_browser.py"]
+BROWSER_SITE = BUILD / "browser-webroot" / MOUNT
 # The rest of tools/tests but the wheel's (`nox -s wheel`): `nox -s tools`.
 TOOLS_TESTS = ["tools/tests", "--ignore=tools/tests/test_wheel.py"]
+TOOLS_TESTS += [f"--ignore={path}" for path in BROWSER_TESTS]
 TOOLS_TESTS += [f"--ignore={path}" for path in SITE_TESTS]
 QUIET = {"NO_MKDOCS_2_WARNING": "1"}  # Material's notice about MkDocs 2: mkdocs is pinned < 2
 
@@ -154,6 +158,23 @@ def site(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", str(SITE), env=QUIET)
     env = {**QUIET, "NN_BUILT_SITE": str(SITE), "NN_NOTEBOOK_RUNS": str(NOTEBOOK_RUNS)}
     session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or SITE_TESTS), env=env)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The Run buttons: blocks run in Pyodide in a real browser and print what the page shows.
+
+    One block of every page; `NN_RUN_ALL_BLOCKS=1` runs every block (CI does, several minutes).
+    It builds the site into a folder of its own, so it can run beside `site`.
+    """
+    session.install(*group("site"))
+    session.run(
+        "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(BROWSER_SITE), env=QUIET
+    )
+    env = {**QUIET, "NN_BUILT_SITE": str(BROWSER_SITE)}
+    session.run(
+        "pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or BROWSER_TESTS), env=env
+    )
 
 
 @nox.session

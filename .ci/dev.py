@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOX = ROOT / ".venv" / "bin" / "nox"
 TOOLS = ["nox==2026.10.20", "uv==0.13.9"]
 # Two lanes, one per core: the site's sessions in one, everything else in the other.
-LANES = [["notebooks", "site"], ["lint", "tests", "pages", "wheel", "tools"]]
+LANES = [["notebooks", "site"], ["lint", "tests", "pages", "wheel", "tools", "browser"]]
 
 
 def main(argv: list[str]) -> int:

@@ -5,26 +5,36 @@
 - notebooks: every page with code as a Jupyter notebook, a zip per language, and the wheel of
   nn that the install lines on the pages point at;
 - punctuation: no line starts with 「，」 after inline math;
-- figures: each figure in the reader's colour scheme, at the size it was drawn for.
+- figures: each figure in the reader's colour scheme, at the size it was drawn for;
+- pyodide: a Run button on every Python block, with Python served by the site itself.
 """
 
 import sys
 from pathlib import Path
+
+from mkdocs.plugins import event_priority
 
 # MkDocs loads this file by its path: make the checkout importable (`tools.site`).
 ROOT = str(Path(__file__).resolve().parents[2])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tools.site import figures, punctuation  # noqa: E402
+from tools.site import figures, notebooks, punctuation, pyodide  # noqa: E402
 from tools.site.inventory import on_env  # noqa: E402
 from tools.site.languages import on_post_build, on_post_page  # noqa: E402
-from tools.site.notebooks import on_files, on_page_markdown  # noqa: E402
+from tools.site.notebooks import on_page_markdown  # noqa: E402
 
 
 def on_page_content(html, page, config, files):
     html = figures.on_page_content(html, page, config, files)
+    html = pyodide.on_page_content_hook(html, page, config, files)
     return punctuation.on_page_content(html, page, config, files)
+
+
+@event_priority(-150)  # after mkdocs-static-i18n (-100) has chosen this language's pages
+def on_files(files, config):
+    files = notebooks.on_files(files, config)
+    return pyodide.on_files(files, config)
 
 
 __all__ = [
