@@ -25,7 +25,10 @@ nox.needs_version = ">=2025.2.9"  # PEP 735 dependency groups
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "tests", "pages", "wheel", "tools", "browser", "notebooks", "site"]
+# `pages` runs every block alone, as a page's Run button does; the notebooks run the same code
+# top to bottom and the browser runs one block of each page alone, so the test command leaves
+# it to CI (.ci/run), which also runs every block in the browser.
+nox.options.sessions = ["lint", "tests", "wheel", "tools", "notebooks", "site"]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 DIST_NAME = PYPROJECT["project"]["name"]
@@ -34,16 +37,15 @@ MOUNT = "nn"  # the path of site_url in mkdocs.yml: GitHub Pages serves the site
 SITE = BUILD / "webroot" / MOUNT  # `nox -s build` writes the site here, the tests read it
 NOTEBOOK_RUNS = BUILD / "notebook-runs.json"
 DIST = BUILD / "dist"
-# The built site's tests: in a real browser, and against the notebooks' run (`nox -s site`).
-SITE_TESTS = ["tools/tests/test_site.py", "tools/tests/test_notebooks.py"]
-SITE_TESTS += ["tools/tests/test_figures.py"]
-# The Run buttons, in a browser, against a build of their own (`nox -s browser`).
-BROWSER_TESTS = ["tools/tests/test_run_in_browser.py"]
+# The notebooks' run against the pages and the figures (`nox -s notebooks`, after the run).
+NOTEBOOK_TESTS = ["tools/tests/test_notebooks.py", "tools/tests/test_figures.py"]
+# The built site in a real browser: its pages, and the Run buttons (`nox -s site`), against a
+# build of its own, so that it can run beside `build` and `notebooks`.
+SITE_TESTS = ["tools/tests/test_site.py", "tools/tests/test_run_in_browser.py"]
 BROWSER_SITE = BUILD / "browser-webroot" / MOUNT
 # The rest of tools/tests but the wheel's (`nox -s wheel`): `nox -s tools`.
 TOOLS_TESTS = ["tools/tests", "--ignore=tools/tests/test_wheel.py"]
-TOOLS_TESTS += [f"--ignore={path}" for path in BROWSER_TESTS]
-TOOLS_TESTS += [f"--ignore={path}" for path in SITE_TESTS]
+TOOLS_TESTS += [f"--ignore={path}" for path in NOTEBOOK_TESTS + SITE_TESTS]
 QUIET = {"NO_MKDOCS_2_WARNING": "1"}  # Material's notice about MkDocs 2: mkdocs is pinned < 2
 
 
@@ -141,40 +143,32 @@ def build(session: nox.Session) -> None:
 
 @nox.session(requires=["build"])
 def notebooks(session: nox.Session) -> None:
-    """The notebooks the site serves, each in a fresh kernel, with the wheel the site serves."""
+    """The notebooks the site serves, each in a fresh kernel, with the wheel the site serves;
+    then their outputs against the pages, and the figures' data against what they computed."""
     # --reinstall-package: the version stays, the code changes.
-    session.install("--reinstall-package", DIST_NAME, f"{site_wheel()}[train]", *group("notebooks"))
+    wheel = f"{site_wheel()}[train]"
+    session.install("--reinstall-package", DIST_NAME, wheel, *group("notebooks"), *group("pages"))
     session.run("python", "-m", "tools.notebook_runner", str(SITE), str(NOTEBOOK_RUNS))
+    env = {**QUIET, "NN_BUILT_SITE": str(SITE), "NN_NOTEBOOK_RUNS": str(NOTEBOOK_RUNS)}
+    tests = session.posargs or NOTEBOOK_TESTS
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *tests, env=env)
 
 
 @nox.session
 def site(session: nox.Session) -> None:
-    """The built site in a real browser, and the notebooks' run against the pages and figures.
+    """The built site in a real browser: every page in both languages, light and dark, offline
+    (test_site.py), and the Run buttons (test_run_in_browser.py: one block of every page;
+    `NN_RUN_ALL_BLOCKS=1` runs every block, several minutes, as CI does).
 
-    It builds the site again (a few seconds), so what it tests is the pages as they are; the
-    notebooks' record must be of these pages too (`nox -s notebooks` first, or the test says so).
+    It builds the site into a folder of its own (a few seconds), so what it tests is the pages
+    as they are, and it can run beside `build` and `notebooks`.
     """
     session.install(".[train]", *group("site"))
-    session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", str(SITE), env=QUIET)
-    env = {**QUIET, "NN_BUILT_SITE": str(SITE), "NN_NOTEBOOK_RUNS": str(NOTEBOOK_RUNS)}
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or SITE_TESTS), env=env)
-
-
-@nox.session
-def browser(session: nox.Session) -> None:
-    """The Run buttons: blocks run in Pyodide in a real browser and print what the page shows.
-
-    One block of every page; `NN_RUN_ALL_BLOCKS=1` runs every block (CI does, several minutes).
-    It builds the site into a folder of its own, so it can run beside `site`.
-    """
-    session.install(*group("site"))
     session.run(
         "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(BROWSER_SITE), env=QUIET
     )
     env = {**QUIET, "NN_BUILT_SITE": str(BROWSER_SITE)}
-    session.run(
-        "pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or BROWSER_TESTS), env=env
-    )
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or SITE_TESTS), env=env)
 
 
 @nox.session
