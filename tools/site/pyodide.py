@@ -181,7 +181,8 @@ NEEDS = {
     "matplotlib": re.compile(r"^\s*(?:from|import)\s+(?:matplotlib|nn\.plot)\b", re.M),
 }
 # What runs but prints otherwise in the browser, and the note beside its Run button.
-RAISES_ON_FLOAT_ERRORS = re.compile(r"np\.(?:errstate|seterr)\([^)]*[\"']raise[\"']")
+# A block that shows NumPy raising FloatingPointError (under np.errstate(over="raise")).
+RAISES_ON_FLOAT_ERRORS = re.compile(r"\bFloatingPointError\b")
 NOTES = {
     "float errors": {
         "en": "In the browser NumPy cannot notice an overflow (WebAssembly has no floating-point"
