@@ -181,8 +181,10 @@ NEEDS = {
     "matplotlib": re.compile(r"^\s*(?:from|import)\s+(?:matplotlib|nn\.plot)\b", re.M),
 }
 # What runs but prints otherwise in the browser, and the note beside its Run button.
-# A block that shows NumPy raising FloatingPointError (under np.errstate(over="raise")).
-RAISES_ON_FLOAT_ERRORS = re.compile(r"\bFloatingPointError\b")
+# A block that catches the FloatingPointError NumPy raises under np.errstate(...="raise") (not
+# the one nn's Trainer raises itself for a loss that is not finite, which WebAssembly raises too).
+FLOAT_ERRORS_RAISE = re.compile(r"np\.(?:errstate|seterr)\([^)]*[\"']raise[\"']")
+CATCHES_FLOAT_ERROR = re.compile(r"\bexcept\b[^:\n]*\bFloatingPointError\b")
 NOTES = {
     "float errors": {
         "en": "In the browser NumPy cannot notice an overflow (WebAssembly has no floating-point"
@@ -260,7 +262,7 @@ def on_page_content(html_text: str, language: str) -> str:
             smaller.add(chain)
         elif chain in smaller:
             note = NOTES["continues"][language]
-        elif RAISES_ON_FLOAT_ERRORS.search(code):
+        elif FLOAT_ERRORS_RAISE.search(code) and CATCHES_FLOAT_ERROR.search(code):
             note = NOTES["float errors"][language]
         if note:
             attrs += f' data-nn-note="{html.escape(note)}"'

@@ -158,19 +158,25 @@ def test_a_smaller_setting_and_what_webassembly_cannot_do_are_said_beside_the_bu
         + block("python", "history = trainer.fit(50)")
         + block("python", "print(history)", cont=True)
         + block("python", "with np.errstate(over=&quot;raise&quot;):\n    np.exp(1.0)")
-        + block("python", "try:\n    np.exp(1000.0)\nexcept FloatingPointError as e:\n    print(e)")
+        + block(
+            "python",
+            "with np.errstate(over=&quot;raise&quot;):\n    try:\n        np.exp(1000.0)\n"
+            "    except FloatingPointError as e:\n        print(e)",
+        )
+        + block("python", "try:\n    trainer.fit(5)\nexcept FloatingPointError:\n    pass")
     )
     marked = pyodide.on_page_content(page, "en")
     python = [
         dict(re.findall(r'(data-nn-\w+)="([^"]*)"', attrs))
         for attrs in re.findall(r'<div class="language-python highlight"([^>]*)>', marked)
     ]
-    assert [a["data-nn-chain"] for a in python] == ["0", "1", "1", "3", "4"]
+    assert [a["data-nn-chain"] for a in python] == ["0", "1", "1", "3", "4", "5"]
     assert (python[1]["data-nn-page"], python[1]["data-nn-browser"]) == ("fit(50)", "fit(20)")
     assert "&lt;code&gt;fit(20)&lt;/code&gt; in place of" in python[1]["data-nn-note"]
     assert "continues a block that runs with a smaller setting" in python[2]["data-nn-note"]
     assert "data-nn-note" not in python[3], "no overflow to notice: it prints the same"
     assert "floating-point error flags" in python[4]["data-nn-note"]
+    assert "data-nn-note" not in python[5], "the Trainer's own FloatingPointError is raised"
     assert "data-nn-note" not in python[0]
     wrong = "<!--run-in-browser: fit(9) => fit(1)-->" + block("python", "x")
     with pytest.raises(ValueError, match=re.escape("'fit(9)' is not in the block")):

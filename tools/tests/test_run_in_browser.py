@@ -195,6 +195,8 @@ def run_page(record, path: str, everything: bool) -> dict:
         want = expected_output(block)
         if block["note"]:  # a smaller setting, or what WebAssembly cannot do: said on the page
             match = "differs, as its note says"
+            if want is not None and compare(want, result["printed"]) is not None:
+                problems.append(f"{where}: its note says it prints otherwise, but it does not")
         elif want is None:
             match = "not compared"
         else:
