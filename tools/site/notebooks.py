@@ -67,7 +67,7 @@ TEXT = {
         " and the cells after it run all the same.",
     },
     "zh": {
-        "links": "下载本页的笔记本（Jupyter Notebook）：{notebook} · 全部页面：{zip}",
+        "links": "下载本页的笔记本（Jupyter Notebook）：{notebook} · 全部笔记本打包下载：{zip}",
         "intro": "本笔记本就是网站《{site}》中的[{title}]({url})一页，逐个单元格对应，"
         "并附有页面上显示的输出。请从上到下依次运行各单元格。它只需要 Python 3.11 或更新版本，"
         "以及带绘图附加依赖的 `nn`。全部笔记本的压缩包里已经附有 `nn` 的 wheel 文件 `{wheel}`；"
@@ -317,7 +317,9 @@ def _markdown_cell(text: str, page: Page) -> nbformat.NotebookNode:
     def convert(piece: str) -> str:
         lines = []
         for line in piece.split("\n"):
-            if h := HEADING_ID.match(line):  # { #id }: an anchor Jupyter keeps
+            if (h := HEADING_ID.match(line)) and h["heading"].startswith("# "):
+                lines.append(h["heading"])  # the title: the notebook's first line, no anchor
+            elif h:  # { #id }: an anchor Jupyter keeps
                 lines += [f'<a id="{h["id"]}"></a>', "", h["heading"]]
             else:
                 lines.append(line)
