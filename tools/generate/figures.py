@@ -78,7 +78,7 @@ CJK_FONT = "Noto Sans CJK SC"  # Debian: fonts-noto-cjk
 # with a word not listed here cannot be drawn in Chinese: add the word.
 TRANSLATIONS = {
     "zh": {
-        "epoch": "epoch（轮）",
+        "epoch": "epoch",
         "train_loss": "训练损失",
         "test_loss": "测试损失",
         "train_acc": "训练识别精度",
@@ -87,22 +87,22 @@ TRANSLATIONS = {
         "val_acc": "验证识别精度",
         "train_rmse": "训练 RMSE",
         "data": "数据",
-        "model": "模型预测",
+        "model": "网络的预测",
         "nn train_loss": "nn 的训练损失",
-        "MLPClassifier loss_curve_": "MLPClassifier 的损失",
+        "MLPClassifier loss_curve_": "MLPClassifier 的训练损失",
         "full-batch GD loss": "全批量梯度下降的损失",
         "mini-batch SGD loss": "小批量 SGD 的损失",
         "Momentum loss": "Momentum 的损失",
         "Adam loss": "Adam 的损失",
         "Training loss per epoch, learning rates chosen on validation data": (
-            "每个 epoch 的训练损失，学习率在验证数据上选定"
+            "每个 epoch 的训练损失，学习率在验证集上选定"
         ),
         "training loss": "训练损失",
-        "SGD, lr=0.1": "SGD，lr=0.1",
-        "Momentum, lr=0.1": "Momentum，lr=0.1",
-        "AdaGrad, lr=0.03": "AdaGrad，lr=0.03",
-        "RMSprop, lr=0.003": "RMSprop，lr=0.003",
-        "Adam, lr=0.01": "Adam，lr=0.01",
+        "SGD, lr=0.1": "SGD（lr=0.1）",
+        "Momentum, lr=0.1": "Momentum（lr=0.1）",
+        "AdaGrad, lr=0.03": "AdaGrad（lr=0.03）",
+        "RMSprop, lr=0.003": "RMSprop（lr=0.003）",
+        "Adam, lr=0.01": "Adam（lr=0.01）",
         "Before training": "训练前",
         "After training": "训练后",
         "The change: after − before (red: up, blue: down)": (
