@@ -57,7 +57,7 @@ ZH = {
     "apple_num": "苹果个数",
     "orange": "橘子单价",
     "orange_num": "橘子个数",
-    "tax": "税率",
+    "tax": "消费税",
     "price": "总价",
     "scores a": "得分 a",
     "scores z": "得分 z",
