@@ -9,6 +9,7 @@ Material's single index path leaves no other way (ultrabug/mkdocs-static-i18n#27
   go to `zh/search/` with their locations made relative to `/zh/`;
 - each Chinese page's Material config (`<script id="__config">`) gets `base` pointing at
   `/zh/`, which is where Material looks for the index and resolves the results' links;
+- the Chinese index tags the section that introduces each glossary term (tools/site/chinese.py);
 - previews show math as text: `\\(\\frac{\\partial L}{\\partial x}\\)` becomes `∂L/∂x`
   (pylatexenc's LaTeX-to-Unicode conversion), not LaTeX source.
 
@@ -31,6 +32,7 @@ from pathlib import Path
 from mkdocs.plugins import event_priority
 from pylatexenc.latex2text import LatexNodes2Text
 
+from tools.site.chinese import GLOSSARY, fix_query_segmentation, glossary, tag_introductions
 from tools.site.config import building
 
 CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
@@ -87,6 +89,9 @@ def on_post_build(config) -> None:
         if lang != default:
             doc["location"] = doc["location"].removeprefix(f"{lang}/")
         split[lang].append(doc)
+    if "zh" in split and GLOSSARY.exists():
+        tag_introductions(split["zh"], glossary())
+        fix_query_segmentation(site)
     for lang, docs in split.items():
         path = merged if lang == default else site / lang / "search" / "search_index.json"
         path.parent.mkdir(parents=True, exist_ok=True)

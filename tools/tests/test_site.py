@@ -128,7 +128,7 @@ def test_translation_has_the_same_code_and_structure(path):
     )
 
 
-# Renderings that GLOSSARY.md (shared/) rules out, and the one it asks for.
+# Renderings that the glossary and STYLE.zh.md rule out, and the one they ask for.
 WRONG_TERMS = {
     "后向传播": "反向传播",
     "反向传递": "反向传播",
@@ -138,37 +138,138 @@ WRONG_TERMS = {
     "链式规则": "链式法则",
     "激励函数": "激活函数",
     "学习速率": "学习率",
+    "挪动": "微调",
+    "原地": "就地",
+    "步子": "步长 or 一步",
+    "容差": "阈值",
+    "瞎猜": "随机猜测",
+    "转眼": "很快",
+    "四轴数组": "四维数组",
+    "六轴数组": "六维数组",
+    "反向 Dropout": "倒置 Dropout",
+    "按行求和": "各行相加（沿 axis 0 求和）",
+    "按列求和": "各行相加（沿 axis 0 求和）",
+    "本篇": "本页",
+    "小批量大小": "批大小",
+    "批量大小": "批大小",
+    "准确率": "识别精度 (准确率 only in the glossary)",
+    "「": "“",
+    "」": "”",
+    "『": "‘",
+    "』": "’",
 }
-# Glossary terms whose first use in a page's text must carry the English in parentheses.
-FIRST_USE = {
-    "计算图": "computational graph",
-    "正向传播": "forward propagation",
-    "反向传播": "backpropagation",
-    "局部导数": "local derivative",
-    "链式法则": "chain rule",
-    "上游梯度": "upstream gradient",
-    "数值微分": "numerical differentiation",
-    "梯度确认": "gradient check",
-    "矩阵乘积": "matrix product",
-    "激活函数": "activation function",
-    "优化器": "optimizer",
-    "数据加载器": "data loader",
-    "检查点": "checkpoint",
-}
+INLINE_CODE = re.compile(r"`[^`]*`")
+MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?!\d)")
+ITALIC = re.compile(r"(?<![*\\])\*(?![*\s])([^*\n]+?)(?<![*\s])\*(?!\*)")
+MULTIPLE = re.compile(r"(?:[大小多少高低快慢长短]了|缩小|增大|放大)\s*[\d.\\()^{}]+\s*倍")
+# English words in a formula's text: "(He initialization, for ReLU)" or "training: ", not a
+# name such as \text{dout} or \text{Affine1}.
+ENGLISH_IN_MATH = re.compile(r"\\text\{[^}]*(?:[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}|\b[a-z]{4,}: )[^}]*\}")
+
+
+def chinese_prose(path: Path) -> str:
+    """A Chinese page's text outside code blocks and headings, without its inline code."""
+    return INLINE_CODE.sub("", "\n".join(read_page(path).prose))
 
 
 @pytest.mark.parametrize("path", chinese_pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
-def test_chinese_pages_use_the_glossary(path):
-    text = "\n".join(read_page(path).prose)  # outside code blocks and headings
+def test_chinese_pages_follow_the_style_guide(path):
+    """What STYLE.zh.md asks that a script can check (code and its output are never changed)."""
+    text = chinese_prose(path)
+    glossary_page = path.name == "glossary.zh.md"  # it lists the other books' renderings too
     for wrong, right in WRONG_TERMS.items():
-        assert wrong not in text, f"{path.name}: write {right}, not {wrong} (GLOSSARY.md)"
-    for term, english in FIRST_USE.items():
-        if (at := text.find(term)) >= 0:
-            after = text[at + len(term) : at + len(term) + len(english) + 2]
-            assert re.fullmatch(f"（{english}[）,，]", after), (
-                f"{path.name}: the first use of {term} should read {term}（{english}）, "
-                f"found {text[at : at + len(term) + 20]!r}"
-            )
+        if glossary_page and wrong not in "「」『』":
+            continue
+        if wrong in text:
+            at = text.index(wrong)
+            near = text[max(at - 20, 0) : at + 20]
+            raise AssertionError(f"{path.name}: write {right}, not {wrong} (STYLE.zh.md): {near!r}")
+    no_math = MATH.sub("", text)
+    assert not (m := THOUSANDS.search(no_math)), (
+        f"{path.name}: no thousands separators in Chinese prose (STYLE.zh.md §3): {m[0]!r}"
+    )
+    italic = [
+        m[0] for m in ITALIC.finditer(no_math.replace("**", "")) if re.search(f"[{CJK}]", m[1])
+    ]
+    assert not italic, f"{path.name}: no italics on Chinese (STYLE.zh.md §3): {italic[:3]}"
+    assert not (m := MULTIPLE.search(text)), (
+        f"{path.name}: write “是……的 N 倍” (STYLE.zh.md §2), not {m[0]!r}"
+    )
+    assert not (m := ENGLISH_IN_MATH.search(text)), (
+        f"{path.name}: text inside a formula in Chinese (STYLE.zh.md §3), not {m[0]!r}"
+    )
+
+
+def glossary_rows(path: Path) -> list[list[str]]:
+    table = path.read_text(encoding="utf-8").partition("{ #terms }")[2]
+    rows = []
+    for line in table.strip().splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def test_the_glossary_has_the_same_terms_in_both_languages():
+    from tools.site.chinese import glossary
+
+    terms = glossary()
+    english = glossary_rows(DOCS / "glossary.md")
+    assert len(terms) >= 50, f"the glossary lists {len(terms)} terms"
+    assert len(english) == len(terms), "glossary.md and glossary.zh.md differ in rows"
+    for term, row in zip(terms, english, strict=True):
+        assert (row[0], row[1]) == (term.english, term.chinese), (term, row)
+        assert row[4].endswith(f"({term.introduced_in}#{term.section})"), (term, row[4])
+    duplicates = {t.chinese for t in terms if [u.chinese for u in terms].count(t.chinese) > 1}
+    assert not duplicates, f"terms listed twice: {duplicates}"
+
+
+def sections(path: Path) -> dict[str, str]:
+    """A Chinese page's prose by the id of the heading it sits under."""
+    out, current, fence = {}, "", None
+    for line in BOOK_BOX.sub("", path.read_text(encoding="utf-8")).splitlines():
+        if m := FENCE.match(line):
+            if fence is None:
+                fence = m["fence"]
+            elif m["fence"][0] == fence[0] and not m["info"].strip():
+                fence = None
+            continue
+        if fence is None and (h := re.match(r"^#{1,6} .*\{ #([\w-]+) \}$", line)):
+            current = h[1]
+        elif fence is None:
+            out[current] = out.get(current, "") + INLINE_CODE.sub("", line) + "\n"
+    return out
+
+
+def test_each_term_is_glossed_once_where_it_is_introduced():
+    """STYLE.zh.md §4: English after a term only on the page that introduces it, at its first
+    use there, as **术语**（English）; later pages get a tooltip from the site instead. A term
+    that already shows its English (softmax 函数, epoch) may go without."""
+    from tools.site.chinese import glossary
+
+    problems = []
+    for term in glossary():
+        home = DOCS / term.introduced_in.replace(".md", ".zh.md")
+        if not home.exists():
+            problems.append(f"{term.chinese}: {term.introduced_in} does not exist")
+            continue
+        by_section = sections(home)
+        if term.section not in by_section:
+            problems.append(f"{term.chinese}: no heading {{ #{term.section} }} in {home.name}")
+        elif term.chinese not in by_section[term.section]:
+            problems.append(f"{term.chinese}: not used in {home.name}#{term.section}")
+        gloss = re.compile(re.escape(term.chinese) + r"\**（" + re.escape(term.english), re.I)
+        for page in chinese_pages():
+            if page.name == "glossary.zh.md":
+                continue
+            found = len(gloss.findall(chinese_prose(page)))
+            expected = 1 if page == home else 0
+            if found != expected and not (found == 0 and not term.needs_gloss):
+                where = "once, where it is introduced" if expected else f"never (see {home.name})"
+                gloss_text = f"{term.chinese}（{term.english}）"
+                problems.append(f"{gloss_text}: glossed {found} times on {page.name}, {where}")
+    assert not problems, "\n".join(problems)
 
 
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # punctuation, ideographs, full-width forms
@@ -223,6 +324,131 @@ def test_strict_build_makes_both_languages(site):
     assert not list(site.rglob("VENDOR.txt")), "maintainer notes were published"
     zh = (site / "zh" / "getting-started" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="zh"' in zh and "快速上手" in zh
+
+
+HEADING_ID = re.compile(r'<h[1-6](?![^>]*doc-heading)[^>]*\bid="([^"]+)"')
+
+
+def built_pages(site: Path) -> list[tuple[str, Path, Path]]:
+    """(site path, English file, Chinese file) of every page of the built site."""
+    pages = []
+    for en in sorted(site.rglob("index.html")):
+        rel = en.relative_to(site)
+        if rel.parts[0] != "zh" and "assets" not in rel.parts:
+            pages.append((rel.parent.as_posix(), en, site / "zh" / rel))
+    return pages
+
+
+def test_chinese_headings_have_the_english_ids(site):
+    """A shared link reads #the-idea, not #_1, and names the same section in both languages."""
+    pages = built_pages(site)
+    assert len(pages) >= 20, [p for p, _, _ in pages]
+    for path, en, zh in pages:
+        english = HEADING_ID.findall(en.read_text(encoding="utf-8"))
+        chinese = HEADING_ID.findall(zh.read_text(encoding="utf-8"))
+        assert chinese == english, (
+            f"/{path}: heading ids differ: "
+            f"{[(a, b) for a, b in zip(english, chinese, strict=False) if a != b][:3]}"
+        )
+        numbered = [i for i in chinese if re.fullmatch(r"_\d+", i)]
+        assert not numbered, f"/zh/{path}: headings without a readable id: {numbered}"
+
+
+def english_interface_strings() -> set[str]:
+    """What Material and mkdocstrings say in English, and the strings mkdocs.yml writes."""
+    import material
+    import mkdocstrings_handlers.python as handler
+
+    theme = Path(material.__file__).parent / "templates" / "partials" / "languages" / "en.html"
+    labels = Path(handler.__file__).parent.joinpath(
+        "templates", "material", "_base", "languages", "en.html.jinja"
+    )
+    strings = set()
+    for source in (theme, labels):
+        for _, value in re.findall(r'"([^"]+)": "([^"]*)"', source.read_text(encoding="utf-8")):
+            if re.search(r"[A-Za-z]{3}", value) and value not in {"en", "ltr", "stopWordFilter"}:
+                strings.add(value.strip())
+    strings |= {"Permanent link", "Switch to dark mode", "Switch to light mode"}
+    strings |= {"Source code on GitHub", "Made with", "Material for MkDocs", "404 - Not found"}
+    return strings
+
+
+class Interface(HTMLParser):
+    """Text nodes and the attributes a reader sees or hears, outside code."""
+
+    SKIP = frozenset({"code", "pre", "script", "style", "svg"})
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.found = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.SKIP:
+            self.depth += 1
+        for name in ("title", "aria-label", "placeholder", "alt"):
+            if attrs.get(name):
+                self.found.append(attrs[name].strip())
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.depth = max(self.depth - 1, 0)
+
+    def handle_data(self, data):
+        if not self.depth and data.strip():
+            self.found.append(data.strip())
+
+
+def test_chinese_pages_have_a_chinese_interface(site):
+    """No theme, footer, permalink or API label in English on a Chinese page: no text or
+    attribute equals one of their English strings (docstrings and code are English content)."""
+    english = english_interface_strings()
+    assert {"Parameters:", "Copy to clipboard", "Back to top"} <= english
+    problems = []
+    for path, _, zh in built_pages(site):
+        parser = Interface()
+        parser.feed(zh.read_text(encoding="utf-8"))
+        hits = sorted({s for s in parser.found if s in english or s.rstrip(":：") in english})
+        if hits:
+            problems.append(f"/zh/{path}: {hits}")
+    assert not problems, "English interface text on Chinese pages:\n" + "\n".join(problems)
+    page = (site / "404.html").read_text(encoding="utf-8")  # one page for both languages
+    assert "找不到页面" in page and f'href="{MOUNT}zh/"' in page, "the 404 page has no Chinese"
+
+
+def test_the_chinese_api_reference_is_summarised_and_searchable(site):
+    """Each public module, class and function has its Chinese summary; search finds them."""
+    import json
+
+    import yaml
+
+    from tools.site.chinese import SUMMARIES
+
+    en = (site / "api" / "index.html").read_text(encoding="utf-8")
+    zh = (site / "zh" / "api" / "index.html").read_text(encoding="utf-8")
+    public = re.findall(
+        r'<h\d id="([\w.]+)" class="doc doc-heading">(?:(?!</h\d>).)*?'
+        r"doc-symbol-(?:module|class|function)\b",
+        en,
+        re.S,
+    )
+    summaries = yaml.safe_load(SUMMARIES.read_text(encoding="utf-8"))
+    assert len(public) >= 80 and set(summaries) == set(public), (
+        f"no summary: {sorted(set(public) - set(summaries))}; "
+        f"summary of nothing on the page: {sorted(set(summaries) - set(public))}"
+    )
+    shown = re.findall(r'class="doc doc-heading">.*?</h\d>\s*<p class="nn-summary"', zh, re.S)
+    assert len(shown) == len(public), f"{len(shown)} summaries shown, {len(public)} objects"
+    for name, text in summaries.items():
+        assert re.search(f"[{CJK}]", text) and text.endswith("。"), f"{name}: {text!r}"
+
+    def api_entries(index: Path) -> int:
+        docs = json.loads(index.read_text(encoding="utf-8"))["docs"]
+        return sum(d["location"].startswith("api/") for d in docs)
+
+    english = api_entries(site / "search" / "search_index.json")
+    chinese = api_entries(site / "zh" / "search" / "search_index.json")
+    assert english >= 100 and chinese >= english, (english, chinese)
 
 
 def test_the_root_inventory_points_at_english_pages(site):
@@ -457,6 +683,19 @@ def test_language_switcher_goes_to_the_same_page_in_chinese(visit):
     page.click('.md-select a[hreflang="zh"]')
     page.wait_for_url("**/zh/getting-started/")
     assert page.locator(".md-content h1").first.text_content().strip(" ¶") == "快速上手"
+
+
+@pytest.mark.parametrize("start, other", [("", "zh"), ("zh/", "en")])
+def test_language_switch_keeps_the_section(visit, start, other):
+    """Both languages give a heading the same id: the switch keeps the reader's #anchor."""
+    record = visit(f"{start}tutorials/numerical-gradient/#the-math")
+    page = record.page
+    page.hover(".md-header .md-select")
+    page.click(f'.md-select a[hreflang="{other}"]')
+    target = "tutorials/numerical-gradient/#the-math"
+    page.wait_for_url(f"**{MOUNT}{'zh/' if other == 'zh' else ''}{target}")
+    top = page.locator("#the-math").evaluate("el => el.getBoundingClientRect().top")
+    assert 0 <= top < 200, f"the section is not in view after the switch (top {top}px)"
 
 
 def page_paths(language: str) -> list[str]:
@@ -899,6 +1138,61 @@ def search(page, query: str) -> list[tuple[str, str]]:
         (urlsplit(urljoin(page.url, a.get_attribute("href"))).path, a.text_content())
         for a in page.locator(".md-search-result__item a.md-search-result__link").all()
     ]
+
+
+# Glossary terms a Chinese reader searches for: the first result must be the section that
+# introduces the term (docs/glossary.zh.md says which), thanks to jieba's user dictionary.
+SEARCHED_TERMS = [
+    "计算图",
+    "正向传播",
+    "反向传播",
+    "链式法则",
+    "局部导数",
+    "数值微分",
+    "梯度确认",
+    "激活函数",
+    "交叉熵误差",
+    "学习率",
+    "小批量",
+    "过拟合",
+    "优化器",
+    "检查点",
+    "权值衰减",
+    "超参数",
+    "卷积层",
+    "池化层",
+]
+
+
+def first_hit(page, query: str) -> str:
+    """The path and #anchor of the first search result for a query: Material groups the hits
+    by page, the best page first, and lists the page's best section right under its title."""
+    search(page, query)
+    links = page.locator(".md-search-result__item").first.locator("a.md-search-result__link")
+    urls = [urlsplit(urljoin(page.url, a.get_attribute("href"))) for a in links.all()]
+    best = next((u for u in urls if u.fragment), urls[0])
+    return best.path + (f"#{best.fragment}" if best.fragment else "")
+
+
+def test_chinese_search_finds_the_section_that_introduces_a_term(visit):
+    from tools.site.chinese import glossary
+
+    terms = {t.chinese: t for t in glossary()}
+    assert len(SEARCHED_TERMS) >= 15 and set(SEARCHED_TERMS) <= set(terms)
+    record = visit("zh/")
+    page = record.page
+    results, wrong = [], []
+    for word in SEARCHED_TERMS:
+        term = terms[word]
+        rel = term.introduced_in.removesuffix(".md").removesuffix("index")
+        expected = f"{MOUNT}zh/{rel}{'/' if rel else ''}#{term.section}"
+        hit = first_hit(page, word)
+        results.append(f"{word}: {hit}")
+        if hit != expected:
+            wrong.append(f"{word}: first result {hit}, the term is introduced at {expected}")
+        page.locator("input.md-search__input").fill("")
+    print("\n" + "\n".join(results))
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize(
