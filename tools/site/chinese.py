@@ -166,11 +166,20 @@ def on_config(config):
 
 
 def on_pre_build(config) -> None:
-    """mkdocstrings fixes its locale once, in on_config; i18n builds each language after."""
+    """mkdocstrings fixes its locale once, in on_config; i18n builds each language after.
+
+    A static host serves one 404.html, at the root, for every address: the English build's,
+    which says it in both languages (overrides/404.html). The Chinese build would overwrite it
+    with a copy in its own interface, so it leaves the page out.
+    """
+    language, default = building(config)
     mkdocstrings = config.plugins.get("mkdocstrings")
     if mkdocstrings is not None:
-        language, _ = building(config)
         mkdocstrings.handlers._locale = language
+    if language == default:
+        config.theme.static_templates.add("404.html")
+    else:
+        config.theme.static_templates.discard("404.html")
 
 
 # The loop in Material 9's search worker (src/templates/assets/javascripts/integrations/search)

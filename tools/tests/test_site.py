@@ -414,6 +414,7 @@ def test_chinese_pages_have_a_chinese_interface(site):
     assert not problems, "English interface text on Chinese pages:\n" + "\n".join(problems)
     page = (site / "404.html").read_text(encoding="utf-8")  # one page for both languages
     assert "找不到页面" in page and f'href="{MOUNT}zh/"' in page, "the 404 page has no Chinese"
+    assert '<html lang="en"' in page, "the Chinese build overwrote the one 404 page"
 
 
 def test_the_chinese_api_reference_is_summarised_and_searchable(site):
