@@ -34,8 +34,8 @@ class Tensor:
 
     Args:
         data: floating-point numbers, any shape; an array is kept, not copied.
-        requires_grad: False for a constant: it gets no gradient, and neither does a
-            result computed from constants only.
+        requires_grad: False for a constant: it gets no gradient, nor does a result of
+            constants only. True by default (in PyTorch, False).
 
     Raises:
         TypeError: `data` is not floating-point (integers, bools, objects).
@@ -80,6 +80,10 @@ class Tensor:
 
     def backward(self, grad: ArrayLike | None = None) -> None:
         """Set `.grad` of this tensor and of every tensor it was computed from.
+
+        Each call starts afresh: it replaces the gradients of this graph's tensors, so calling
+        it twice gives the same gradients. PyTorch instead adds each backward's gradients to
+        `.grad` until `zero_grad()`, and keeps them on its inputs (leaves) only.
 
         Args:
             grad: the gradient of this tensor, its shape; None: 1, for a scalar (a loss).
@@ -234,7 +238,7 @@ class Tensor:
 
     # --8<-- [start:sum_mean_reshape]
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """The sum over `axis` (None: all); each input's gradient is the `dout` of its sum."""
+        """The sum over `axis` (None: all); every value summed gets the `dout` of its sum."""
         shape = self.shape
 
         def grad_fn(dout):
@@ -262,13 +266,7 @@ class Tensor:
             ValueError: `shape` does not hold exactly the tensor's number of values.
         """
         new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
-        try:
-            out = self.data.reshape(new)
-        except ValueError:
-            raise ValueError(
-                f"cannot reshape a tensor of shape {self.shape} ({self.data.size} values) "
-                f"into {new}"
-            ) from None
+        out = _reshaped(self.data, new)  # a ValueError that names both shapes
         original = self.shape
 
         def grad_fn(dout):
@@ -332,6 +330,16 @@ def check_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> None:
         raise ValueError(f"@ takes 1-D and 2-D tensors, got shapes {a} and {b}")
     if a[-1] != b[0]:
         raise ValueError(f"cannot multiply shapes {a} and {b} with @: {a[-1]} != {b[0]}")
+
+
+def _reshaped(data: NDArray, shape: tuple) -> NDArray:
+    """`data.reshape(shape)`, or a ValueError that names both shapes and the number of values."""
+    try:
+        return data.reshape(shape)
+    except ValueError:
+        raise ValueError(
+            f"cannot reshape a tensor of shape {data.shape} ({data.size} values) into {shape}"
+        ) from None
 
 
 # --8<-- [start:log_softmax_cross_entropy]
