@@ -205,7 +205,8 @@ def diagrams(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The speed ratios of README's "Speed", on a quiet machine: `nox -s bench -- conv` for one."""
     session.install(".")
-    names = [a for a in session.posargs if a in ("step", "conv")] or ["step", "conv"]
-    rest = [a for a in session.posargs if a not in ("step", "conv")]
+    benchmarks = ("step", "conv", "autograd")
+    names = [a for a in session.posargs if a in benchmarks] or list(benchmarks)
+    rest = [a for a in session.posargs if a not in benchmarks]
     for name in names:
         session.run("python", "-m", f"benchmarks.bench_{name}", *rest)

@@ -6,6 +6,7 @@ Examples:
     200
 """
 
+from nn.autograd import Tensor
 from nn.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from nn.conv import (
     Convolution,
@@ -77,6 +78,7 @@ __all__ = [
     "SigmoidWithLoss",
     "SimpleConvNet",
     "SoftmaxWithLoss",
+    "Tensor",
     "Trainer",
     "TwoLayerNet",
     "WeightDecay",
