@@ -87,45 +87,6 @@ def sections(path: Path) -> list[tuple[str, str]]:
     return [(section, NOT_PROSE.sub(" ", "\n".join(lines))) for section, lines in out]
 
 
-def reading_order() -> list[str]:
-    """The pages that introduce terms, in the nav's order: not the home page (an overview),
-    the glossary or the API reference."""
-    from tools.site.config import site_config
-
-    def flatten(nav) -> list[str]:
-        pages = []
-        for item in nav:
-            for value in item.values():
-                pages += flatten(value) if isinstance(value, list) else [value]
-        return pages
-
-    skip = {"index.md", "glossary.md", "api.md"}
-    return [page for page in flatten(site_config()["nav"]) if page not in skip]
-
-
-def first_uses(terms: tuple[Term, ...]) -> dict[str, tuple[str, str]]:
-    """Each term's first use in the Chinese pages' prose: (page, section id).
-
-    Words are found as jieba cuts them with the glossary as its dictionary, as the search
-    index does: 每次梯度确认 holds 梯度确认, not 次梯度, and 卷积层 is not a use of 层.
-    """
-    import io
-
-    import jieba
-
-    words = {t.chinese for t in terms}
-    tokenizer = jieba.Tokenizer()
-    tokenizer.load_userdict(io.StringIO("".join(f"{w}\n" for w in sorted(words))))
-    found: dict[str, tuple[str, str]] = {}
-    for page in reading_order():
-        for section, text in sections(DOCS / page.replace(".md", ".zh.md")):
-            used = {word for word, _, _ in tokenizer.tokenize(text, HMM=False)}
-            used |= {w for w in words if " " in w and w in text}
-            for word in sorted(used & words - set(found)):
-                found[word] = (page, section)
-    return found
-
-
 @cache
 def glossary(path: Path = GLOSSARY) -> tuple[Term, ...]:
     """The rows of the glossary's table: 本站 | English | 图灵版 | 动手学 | 引入页面."""
@@ -250,6 +211,41 @@ TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)([^>]*)>")
 NO_TOOLTIP = {"a", "abbr", "code", "pre", "script", "style", "button", "summary", "svg"}
 NO_TOOLTIP |= {f"h{i}" for i in range(1, 7)}
 PROSE = {"p", "li", "td"}
+# Math, the links to the page's notebooks and an admonition's title are not prose.
+NO_TOOLTIP_CLASSES = ("arithmatex", "nn-notebooks", "admonition-title")
+
+
+@cache
+def tokenizer(words: frozenset[str]):
+    """jieba with the glossary as its dictionary: the cut the search index makes too."""
+    import io
+    import warnings
+
+    with warnings.catch_warnings():  # jieba 0.42 (2020): invalid escapes, pkg_resources
+        warnings.simplefilter("ignore")
+        import jieba
+
+    cut = jieba.Tokenizer()
+    cut.load_userdict(io.StringIO("".join(f"{w}\n" for w in sorted(words))))
+    return cut
+
+
+def uses(text: str, words: frozenset[str]) -> list[tuple[int, int]]:
+    """Where glossary words are used in a text, as jieba cuts it: 深层 is not a use of 层,
+    每次梯度确认 not one of 次梯度. Words with a space (Batch Norm) are found as they are."""
+    spaced = [
+        (m.start(), m.end())
+        for word in words
+        if " " in word
+        for m in re.finditer(re.escape(word), text)
+    ]
+    cut = tokenizer(words).tokenize(text, HMM=False)
+    found = [
+        (s, e)
+        for w, s, e in cut
+        if w in words and not any(a <= s and e <= b for a, b in spaced)  # 层 of Affine 层
+    ]
+    return sorted(found + spaced)
 
 
 def add_tooltips(page_html: str, terms: tuple[Term, ...], page_src: str) -> str:
@@ -257,24 +253,29 @@ def add_tooltips(page_html: str, terms: tuple[Term, ...], page_src: str) -> str:
     todo = {t.chinese: t for t in terms if t.introduced_in != page_src and t.needs_gloss}
     if not todo:
         return page_html
-    words = re.compile("|".join(map(re.escape, sorted(todo, key=len, reverse=True))))
+    words = frozenset(t.chinese for t in terms)
     seen: set[str] = set()
     out, stack, at = [], [], 0
 
     def tooltips(text: str) -> str:
-        def wrap(m: re.Match) -> str:
-            term = todo[m[0]]
-            if m[0] in seen:
-                return m[0]
-            seen.add(m[0])
-            return f'<abbr title="{html.escape(term.english)}">{m[0]}</abbr>'
-
-        return words.sub(wrap, text)
+        pieces, end = [], 0
+        for start, stop in uses(text, words):
+            word = text[start:stop]
+            if word not in todo or word in seen or start < end:
+                continue
+            seen.add(word)
+            title = html.escape(todo[word].english)
+            pieces += [text[end:start], f'<abbr title="{title}">{word}</abbr>']
+            end = stop
+        return "".join(pieces) + text[end:]
 
     for m in TAG.finditer(page_html):
         text = page_html[at : m.start()]
         prose = any(name in PROSE for name, _ in stack)
-        blocked = any(name in NO_TOOLTIP or "arithmatex" in attrs for name, attrs in stack)
+        blocked = any(
+            name in NO_TOOLTIP or any(c in attrs for c in NO_TOOLTIP_CLASSES)
+            for name, attrs in stack
+        )
         out.append(tooltips(text) if prose and not blocked and text.strip() else text)
         out.append(m[0])
         at = m.end()

@@ -225,39 +225,25 @@ def test_the_glossary_has_the_same_terms_in_both_languages():
     assert not duplicates, f"terms listed twice: {duplicates}"
 
 
-def sections(path: Path) -> dict[str, str]:
-    """A Chinese page's prose by the id of the heading it sits under."""
-    out, current, fence = {}, "", None
-    for line in BOOK_BOX.sub("", path.read_text(encoding="utf-8")).splitlines():
-        if m := FENCE.match(line):
-            if fence is None:
-                fence = m["fence"]
-            elif m["fence"][0] == fence[0] and not m["info"].strip():
-                fence = None
-            continue
-        if fence is None and (h := re.match(r"^#{1,6} .*\{ #([\w-]+) \}$", line)):
-            current = h[1]
-        elif fence is None:
-            out[current] = out.get(current, "") + INLINE_CODE.sub("", line) + "\n"
-    return out
-
-
 def test_each_term_is_glossed_once_where_it_is_introduced():
     """STYLE.zh.md §4: English after a term only on the page that introduces it, at its first
     use there, as **术语**（English）; later pages get a tooltip from the site instead. A term
     that already shows its English (softmax 函数, epoch) may go without."""
-    from tools.site.chinese import glossary
+    from tools.site.chinese import glossary, sections, uses
 
+    terms = glossary()
+    words = frozenset(t.chinese for t in terms)
     problems = []
-    for term in glossary():
+    for term in terms:
         home = DOCS / term.introduced_in.replace(".md", ".zh.md")
         if not home.exists():
             problems.append(f"{term.chinese}: {term.introduced_in} does not exist")
             continue
-        by_section = sections(home)
+        by_section = dict(sections(home))
+        text = by_section.get(term.section, "")
         if term.section not in by_section:
             problems.append(f"{term.chinese}: no heading {{ #{term.section} }} in {home.name}")
-        elif term.chinese not in by_section[term.section]:
+        elif term.chinese not in {text[a:b] for a, b in uses(text, words)}:
             problems.append(f"{term.chinese}: not used in {home.name}#{term.section}")
         gloss = re.compile(re.escape(term.chinese) + r"\**（" + re.escape(term.english), re.I)
         for page in chinese_pages():
@@ -415,6 +401,26 @@ def test_chinese_pages_have_a_chinese_interface(site):
     page = (site / "404.html").read_text(encoding="utf-8")  # one page for both languages
     assert "找不到页面" in page and f'href="{MOUNT}zh/"' in page, "the 404 page has no Chinese"
     assert '<html lang="en"' in page, "the Chinese build overwrote the one 404 page"
+
+
+def test_chinese_pages_give_a_term_s_english_on_hover_where_it_is_not_glossed(site):
+    """A term's first use on a page that does not introduce it carries the English as a
+    tooltip (tools/site/chinese.py), once per page; the page that glosses it has none."""
+    from tools.site.chinese import glossary
+
+    terms = {t.chinese: t for t in glossary()}
+    total = 0
+    for path, _, zh in built_pages(site):
+        found = re.findall(r'<abbr title="([^"]*)">([^<]*)</abbr>', zh.read_text(encoding="utf-8"))
+        words = [word for _, word in found]
+        assert len(words) == len(set(words)), f"/zh/{path}: a tooltip repeated: {words}"
+        for english, word in found:
+            term = terms[word]
+            src = term.introduced_in.removesuffix(".md").removesuffix("index")
+            assert src.rstrip("/") != path.strip("./"), f"/zh/{path} glosses {word} itself"
+            assert english == term.english, (word, english)
+        total += len(found)
+    assert total >= 200, f"only {total} tooltips on the Chinese pages"
 
 
 def test_the_chinese_api_reference_is_summarised_and_searchable(site):
