@@ -356,6 +356,7 @@ def english_interface_strings() -> set[str]:
                 strings.add(value.strip())
     strings |= {"Permanent link", "Switch to dark mode", "Switch to light mode"}
     strings |= {"Source code on GitHub", "Made with", "Material for MkDocs", "404 - Not found"}
+    strings |= {"Bases:"}  # written by mkdocstrings-python's class template itself
     return strings
 
 
