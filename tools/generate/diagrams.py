@@ -30,6 +30,7 @@ from nn import (
     Sigmoid,
     SigmoidWithLoss,
     SoftmaxWithLoss,
+    Tensor,
     TwoLayerNet,
 )
 from tools.site.config import ROOT
@@ -65,6 +66,7 @@ ZH = {
     "Binary<br/>Cross Entropy": "二元交叉熵",
     "not needed": "不需要",
     "scalar": "标量",
+    "grad": "梯度",
 }
 
 
@@ -357,6 +359,62 @@ def batch_norm(lang: str = "en") -> str:
     )
 
 
+# The symbol of each operation a recorded graph can hold, by the Tensor method that made it:
+# `Tensor.__mul__.<locals>.grad_fn` is the closure that `x * y` stored.
+OPERATIONS = {"__add__": "+", "__mul__": "×"}
+
+
+def recorded_graph(root: Tensor, names: dict[Tensor, str], lang: str) -> str:
+    """The graph that `root.backward()` walked, read back from the tensors themselves.
+
+    Each tensor is a box with its value and gradient (named if `names` names it); each
+    operation a circle, found from the method that made its `grad_fn`; each edge from an input
+    to an operation carries the gradient that operation sent back to that input, obtained by
+    calling its `grad_fn` on the result's gradient, as `backward` did.
+    """
+    ids: dict[Tensor, str] = {}
+
+    def visit(t: Tensor) -> None:  # inputs first: a tiny graph, so recursion is fine here
+        for parent in t.parents:
+            if parent not in ids:
+                visit(parent)
+        ids[t] = f"t{len(ids)}"
+
+    visit(root)
+    boxes, lines = [], []
+    for t, node in ids.items():
+        label = f"{fmt(t.data)}<br/>{word('grad', lang)} {fmt(t.grad)}"
+        if t in names:  # a name that is a word gets its Chinese; x, y, f stay
+            name = word(names[t], lang) if names[t] in ZH else names[t]
+            label = f"{name} = {label}"
+        boxes.append(value(node, label))
+        if t.grad_fn is None:
+            continue
+        method = t.grad_fn.__qualname__.split(".")[1]  # "Tensor.__mul__.<locals>.grad_fn"
+        lines.append(op(f"o{node}", OPERATIONS[method]))
+        for parent, grad in zip(t.parents, t.grad_fn(t.grad), strict=True):
+            lines.append(f'    {ids[parent]} -- "← {fmt(grad)}" --> o{node}')
+        lines.append(f"    o{node} --> {node}")
+    return graph(boxes + lines)
+
+
+def autograd_apple(lang: str = "en") -> str:
+    """The apple example as the Tensor operations record it: the graph of two MulLayers."""
+    apple, apple_num, tax = Tensor(100.0), Tensor(2.0), Tensor(1.1)
+    price = apple * apple_num * tax
+    price.backward()
+    names = {apple: "apple", apple_num: "apple_num", tax: "tax", price: "price"}
+    return recorded_graph(price, names, lang)
+
+
+def autograd_shared(lang: str = "en") -> str:
+    """f = x * y + x: x feeds two operations, and its gradient is the sum of what both send."""
+    x, y = Tensor(3.0), Tensor(4.0)
+    f = x * y + x
+    f.backward()
+    return recorded_graph(f, {x: "x", y: "y", f: "f"}, lang)
+
+
 DIAGRAMS = {
     "apple": apple,
     "apple_orange": apple_orange,
@@ -367,6 +425,8 @@ DIAGRAMS = {
     "two_layer_net": two_layer_net,
     "sigmoid_with_loss_nodes": sigmoid_with_loss_nodes,
     "batch_norm": batch_norm,
+    "autograd_apple": autograd_apple,
+    "autograd_shared": autograd_shared,
 }
 
 

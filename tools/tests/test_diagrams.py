@@ -113,3 +113,18 @@ def test_loss_nodes_show_each_nodes_gradient(name):
     labels = edge_labels(name)
     for label in NODE_GRADIENTS[name]:
         assert label in labels, label
+
+
+def test_recorded_graphs_show_what_backward_computed():
+    """The autograd page's graphs are read back from the tensors after backward(): the apple
+    gradients of the Tensor operations, and in x * y + x the two gradients x receives (y from
+    the multiplication, 1 from the addition) beside their sum."""
+    apple = render("autograd_apple")
+    for box in ["apple = 100<br/>grad 2.2", "apple_num = 2<br/>grad 110", "tax = 1.1<br/>grad 200"]:
+        assert box in apple, box
+    assert "price = 220<br/>grad 1" in apple
+    shared = render("autograd_shared")
+    x = re.search(r'(\w+)\(\["x = 3<br/>grad 5"\]\)', shared)
+    assert x, "x's box shows its value 3 and its gradient 5"
+    sent = re.findall(rf'^    {x[1]} -- "← ([^"]*)" --> ', shared, re.M)
+    assert sorted(sent) == ["1", "4"], sent
