@@ -33,6 +33,7 @@ from nn import (
     Tensor,
     TwoLayerNet,
 )
+from nn.autograd import cross_entropy
 from tools.site.config import ROOT
 
 OUT = ROOT / "docs" / "diagrams"
@@ -415,6 +416,52 @@ def autograd_shared(lang: str = "en") -> str:
     return recorded_graph(f, {x: "x", y: "y", f: "f"}, lang)
 
 
+def residual_net(lang: str = "en") -> str:
+    """The residual network of the autograd-networks page, its shapes from a backward() run."""
+    rng = np.random.default_rng(0)
+    x, t = np.zeros((100, 784)), np.zeros(100, dtype=int)
+    W1, W2, W3 = (Tensor(0.01 * rng.standard_normal(s)) for s in ((784, 50), (50, 50), (50, 10)))
+    b1, b2, b3 = Tensor(np.zeros(50)), Tensor(np.zeros(50)), Tensor(np.zeros(10))
+    a1 = x @ W1 + b1
+    h = a1.relu()
+    a2 = h @ W2 + b2
+    f = a2.relu()
+    r = h + f  # h is used twice: backward() adds the gradients of both uses
+    scores = r @ W3 + b3
+    cross_entropy(scores, t).backward()
+
+    def carries(a: Tensor) -> tuple[str, str]:
+        return shape(a.data), shape(a.grad)
+
+    return graph(
+        [
+            value("x", "x"),
+            '    A1["x @ W1 + b1"]:::op',
+            '    R1["relu"]:::op',
+            value("h", "h"),
+            '    A2["h @ W2 + b2"]:::op',
+            '    R2["relu"]:::op',
+            '    P["r = h + f"]:::op',
+            '    A3["r @ W3 + b3"]:::op',
+            '    S["cross_entropy"]:::op',
+            value("t", f"t {shape(t)}"),
+            value("L", "L"),
+            edge("x", "A1", shape(x), word("not needed", lang), stacked=False),
+            edge("A1", "R1", *carries(a1), stacked=False),
+            edge("R1", "h", *carries(h), stacked=False),
+            edge("h", "A2", *carries(h), stacked=False),
+            edge("A2", "R2", *carries(a2), stacked=False),
+            edge("R2", "P", *carries(f), stacked=False),
+            edge("h", "P", *carries(h), stacked=False),
+            edge("P", "A3", *carries(r), stacked=False),
+            edge("A3", "S", *carries(scores), stacked=False),
+            "    t --> S",
+            edge("S", "L", word("scalar", lang), "1", stacked=False),
+        ],
+        "TB",
+    )
+
+
 DIAGRAMS = {
     "apple": apple,
     "apple_orange": apple_orange,
@@ -427,6 +474,7 @@ DIAGRAMS = {
     "batch_norm": batch_norm,
     "autograd_apple": autograd_apple,
     "autograd_shared": autograd_shared,
+    "residual_net": residual_net,
 }
 
 
