@@ -123,8 +123,9 @@ class Optimizer:
                 raise TypeError(f"params[{name!r}] must be a writable float array, got {what}")
             if grads[name] is None:
                 raise ValueError(
-                    f"grads[{name!r}] is None: no gradient has been computed yet; "
-                    "call net.gradient(x, t) and pass its result to update"
+                    f"grads[{name!r}] is None: no gradient was computed for it; pass what "
+                    "net.gradient(x, t) returns, or the .grad of tensors that backward() reached "
+                    "(a tensor made with requires_grad=False gets none)"
                 )
             g = np.asarray(grads[name])
             if g.dtype.kind not in "biuf":

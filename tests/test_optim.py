@@ -189,7 +189,7 @@ def test_a_bad_gradient_for_a_later_parameter_is_refused_before_any_step():
 def test_update_before_any_gradient_names_the_missing_call():
     net = TwoLayerNet(4, 5, 3, rng=0)
     opt = SGD()
-    with pytest.raises(ValueError, match=r"grads\['W1'\] is None.*call net\.gradient\(x, t\)"):
+    with pytest.raises(ValueError, match=r"grads\['W1'\] is None.*net\.gradient\(x, t\)"):
         opt.update(net.params, net.params.grads())
     assert opt.t == 0
 
