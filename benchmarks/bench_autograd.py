@@ -14,10 +14,10 @@ gradients, checked before anything is timed. No update: the step's own cost is c
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from benchmarks.timing import interleaved_medians
 from nn import Tensor, TwoLayerNet
 from nn.autograd import cross_entropy
 
@@ -48,16 +48,7 @@ def main() -> None:
         "layers": lambda: net.gradient(x, t),
         "autograd": lambda: autograd_gradient(params, x, t),
     }
-    for f in funcs.values():  # warm up caches and BLAS threads
-        for _ in range(5):
-            f()
-    times: dict[str, list[float]] = {key: [] for key in funcs}
-    for _ in range(args.repeats):
-        for key, f in funcs.items():
-            start = time.perf_counter()
-            f()
-            times[key].append(time.perf_counter() - start)
-    ms = {key: 1e3 * float(np.median(v)) for key, v in times.items()}
+    ms = interleaved_medians(funcs, args.repeats, warmup=5)
     print(f"NumPy {np.__version__}, float32, median of {args.repeats} interleaved runs")
     print("784-50-10, batch 100: " + "   ".join(f"{key} {v:.3f} ms" for key, v in ms.items()))
     print(f"    autograd/layers {ms['autograd'] / ms['layers']:.3f}")

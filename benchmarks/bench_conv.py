@@ -16,10 +16,10 @@ update as nn before anything is timed, so the three do the same arithmetic.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from benchmarks.timing import interleaved_medians
 from nn import SimpleConvNet
 from nn.optim import SGD
 from tests.reference import (
@@ -78,16 +78,7 @@ def main() -> None:
         matmuls_only(x_col, W1, W2, W3, d_conv, d_hidden, d_out, h_pool, h_hidden)
 
     funcs = {"step": step, "book": book_way, "matmuls": products}
-    for f in funcs.values():  # warm up caches and BLAS threads
-        for _ in range(2):
-            f()
-    times: dict[str, list[float]] = {key: [] for key in funcs}
-    for _ in range(args.repeats):
-        for key, f in funcs.items():
-            start = time.perf_counter()
-            f()
-            times[key].append(time.perf_counter() - start)
-    ms = {key: 1e3 * float(np.median(v)) for key, v in times.items()}
+    ms = interleaved_medians(funcs, args.repeats, warmup=2)
     print(f"NumPy {np.__version__}, SimpleConvNet 1x28x28, batch {batch}, float32 (book: float64),")
     print(f"median of {args.repeats} interleaved runs")
     print("   ".join(f"{key} {v:.2f} ms" for key, v in ms.items()))

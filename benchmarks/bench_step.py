@@ -15,10 +15,10 @@ step/floor is what nn's layers, checks and Python calls add to NumPy's own cost.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from benchmarks.timing import interleaved_medians
 from nn import MultiLayerNet, TwoLayerNet
 from nn.optim import SGD
 
@@ -89,16 +89,7 @@ def bench(name, net, batch, repeats, rng):
         matmuls_only(x, ws, douts)
 
     funcs = {"step": step, "floor": floor, "matmuls": products}
-    for f in funcs.values():  # warm up caches and BLAS threads
-        for _ in range(3):
-            f()
-    times: dict[str, list[float]] = {key: [] for key in funcs}
-    for _ in range(repeats):
-        for key, f in funcs.items():
-            start = time.perf_counter()
-            f()
-            times[key].append(time.perf_counter() - start)
-    ms = {key: 1e3 * float(np.median(v)) for key, v in times.items()}
+    ms = interleaved_medians(funcs, repeats, warmup=3)
     print(f"{name}: " + "   ".join(f"{key} {v:.3f} ms" for key, v in ms.items()))
     for a, b in (("step", "matmuls"), ("floor", "matmuls"), ("step", "floor")):
         print(f"    {a}/{b} {ms[a] / ms[b]:.3f}")
